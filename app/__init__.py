@@ -1,0 +1,1 @@
+"""Glowdesk desktop client: encrypted local store, services, sync engine and the Qt UI."""

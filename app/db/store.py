@@ -1,0 +1,238 @@
+"""Opening the encrypted store: key, SQLCipher engine, error translation, backup and migration."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import schema
+from app.db.errors import (
+    CorruptStoreError,
+    DatabaseTooNewError,
+    DiskFullError,
+    ReadOnlyStoreError,
+    StoreError,
+    WrongKeyError,
+)
+from app.db.keys import DatabaseKey, load_key
+from core.clock import Clock, HybridLogicalClock, SystemClock
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "glowdesk.db"
+KEYCHECK_NAME = "glowdesk.keycheck"
+BACKUP_DIR = "backups"
+KEEP_BACKUPS = 5
+PAGE_SIZE = 4096
+
+
+def translate(exc: BaseException, path: Path) -> StoreError | None:
+    """Map a SQLite/SQLCipher/OS error onto the store error a person can act on."""
+    orig = getattr(exc, "orig", exc)
+    if isinstance(orig, OSError):
+        if orig.errno == errno.ENOSPC:
+            return DiskFullError()
+        if orig.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+            return ReadOnlyStoreError(str(path.parent))
+        return None
+    message = str(orig).lower()
+    if "disk is full" in message or "database or disk is full" in message:
+        return DiskFullError()
+    if "readonly" in message or "read-only" in message:
+        return ReadOnlyStoreError(str(path.parent))
+    if "unable to open database file" in message:
+        return ReadOnlyStoreError(str(path.parent))
+    if "malformed" in message or "corrupt" in message or "disk i/o error" in message:
+        return CorruptStoreError()
+    if "file is not a database" in message or "not a database" in message:
+        return CorruptStoreError()
+    return None
+
+
+class Store:
+    """An open encrypted store: the engine, a session factory and this device's clocks."""
+
+    def __init__(self, home: Path, engine: Engine, key: DatabaseKey, clock: Clock) -> None:
+        self.home = home
+        self.path = home / DB_NAME
+        self.engine = engine
+        self.key_source = key.source
+        self.clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
+        self.device_id = self._ensure_device_id()
+        self.hlc = HybridLogicalClock(self.device_id, clock)
+
+    def _ensure_device_id(self) -> str:
+        with self.session() as s:
+            row = s.execute(
+                sa.text("SELECT value FROM local_setting WHERE key = 'device_id'")
+            ).scalar_one_or_none()
+            if row is not None:
+                import json
+
+                return str(json.loads(row))
+            device_id = secrets.token_hex(8)
+            s.execute(
+                sa.text("INSERT INTO local_setting(key, value) VALUES ('device_id', :v)"),
+                {"v": f'"{device_id}"'},
+            )
+            return device_id
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: commits on success, rolls back on error; errors are translated."""
+        s = self._sessions()
+        try:
+            with s.begin():
+                yield s
+        except (DBAPIError, sqlite3.Error, OSError) as exc:
+            mapped = translate(exc, self.path)
+            if mapped is None:
+                raise
+            log.error("store error: %s", mapped.code)
+            raise mapped from exc
+        finally:
+            s.close()
+
+    def checkpoint(self) -> None:
+        with self.engine.connect() as c:
+            c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.checkpoint()
+        self.engine.dispose()
+
+
+def _make_engine(path: Path, key: DatabaseKey | None) -> Engine:
+    """SQLCipher engine keyed with the raw key. ``key=None`` builds a *plain* SQLite engine and
+    exists only so benchmarks can compare against it; the app never passes None."""
+    if key is None:
+        url = URL.create("sqlite", database=str(path))
+    else:
+        url = URL.create("sqlite+pysqlcipher", password=f"x'{key.hex}'", database=str(path))
+    engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=False)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        # a wrong key shows up on the first read, not at PRAGMA key: check right away
+        cur.execute("SELECT count(*) FROM sqlite_master")
+        cur.fetchone()
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = NORMAL",
+            "PRAGMA foreign_keys = ON",
+            "PRAGMA temp_store = MEMORY",
+            "PRAGMA cache_size = -32000",
+            "PRAGMA busy_timeout = 5000",
+        ):
+            cur.execute(pragma)
+            cur.fetchall()
+        cur.close()
+
+    return engine
+
+
+def _backup(path: Path, revision: str | None, clock: Clock) -> Path:
+    folder = path.parent / BACKUP_DIR
+    folder.mkdir(exist_ok=True)
+    stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    target = folder / f"glowdesk-{stamp}-schema-{revision or 'none'}.db"
+    shutil.copy2(path, target)
+    os.chmod(target, 0o600)
+    backups = sorted(folder.glob("glowdesk-*.db"))
+    for old in backups[:-KEEP_BACKUPS]:
+        old.unlink(missing_ok=True)
+    log.info("backed up the store before migrating (kept %d)", min(len(backups), KEEP_BACKUPS))
+    return target
+
+
+def _check_key(home: Path, key: DatabaseKey, *, existed: bool) -> None:
+    check = home / KEYCHECK_NAME
+    if check.exists():
+        if check.read_text(encoding="ascii").strip() != key.check_value():
+            raise WrongKeyError()
+    elif not existed:
+        check.write_text(key.check_value() + "\n", encoding="ascii")
+
+
+def open_store(
+    home: Path,
+    *,
+    clock: Clock | None = None,
+    migrate: bool = True,
+    plaintext_for_benchmark: bool = False,
+) -> Store:
+    """Open (creating if needed) the encrypted store in ``home``, migrating it to this version."""
+    clock = clock or SystemClock()
+    home = Path(home)
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise translate(exc, home / DB_NAME) or ReadOnlyStoreError(str(home)) from exc
+    path = home / DB_NAME
+    existed = path.exists() and path.stat().st_size > 0
+    if existed and not os.access(path, os.W_OK) or not os.access(home, os.W_OK):
+        raise ReadOnlyStoreError(str(home))
+    if plaintext_for_benchmark:
+        key = None
+        engine = _make_engine(path, None)
+        dbkey = DatabaseKey(b"\0" * 32, "none (benchmark)")
+    else:
+        dbkey = load_key(home, create=not existed)
+        _check_key(home, dbkey, existed=existed)
+        key = dbkey
+        engine = _make_engine(path, key)
+    if existed and path.stat().st_size % PAGE_SIZE:
+        engine.dispose()
+        raise CorruptStoreError("the file is truncated")
+    try:
+        try:
+            current = schema.current_revision(engine)
+        except DBAPIError as exc:
+            mapped = translate(exc, path)
+            if isinstance(mapped, CorruptStoreError) and not existed:
+                raise
+            if isinstance(mapped, CorruptStoreError) and (home / KEYCHECK_NAME).exists():
+                raise CorruptStoreError() from exc
+            if isinstance(mapped, CorruptStoreError):
+                # no key check file to tell them apart: say both
+                raise WrongKeyError() from exc
+            raise (mapped or exc) from exc
+        if current != schema.HEAD:
+            if current is not None and current not in schema.REVISIONS:
+                raise DatabaseTooNewError(current)
+            if not migrate:
+                raise StoreError("The database needs an upgrade; open it with migrate=True.")
+            if current is not None:
+                with engine.connect() as c:
+                    c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                _backup(path, current, clock)
+            schema.upgrade(engine)
+            os.chmod(path, 0o600)
+    except StoreError:
+        engine.dispose()
+        raise
+    except (DBAPIError, OSError) as exc:
+        engine.dispose()
+        mapped = translate(exc, path)
+        if mapped is None:
+            raise
+        raise mapped from exc
+    return Store(home, engine, dbkey, clock)

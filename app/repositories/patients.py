@@ -1,0 +1,180 @@
+"""Patients: create, edit, read (audited), find duplicates, and search through the FTS5 index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import select
+
+from app.db.models import Patient
+from app.db.search_index import fts_query, index_row
+from app.repositories import audit, rows
+from app.repositories.context import Ctx
+
+SEARCH_FIELDS = ("first_name", "last_name", "preferred_name", "phone", "email", "instagram_handle")
+#: Fields whose values are not copied into the audit trail, only their names.
+_AUDIT_VALUE_FREE = frozenset({"notes", "allergies", "medical_alerts"})
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    first_name: str
+    last_name: str
+    preferred_name: str | None
+    phone: str | None
+    email: str | None
+    instagram_handle: str | None
+    vip: bool
+
+
+def _index(ctx: Ctx, patient: Patient) -> None:
+    s = ctx.session
+    s.execute(sa.text("DELETE FROM patient_search WHERE patient_id = :id"), {"id": patient.id})
+    if patient.deleted:
+        return
+    s.execute(
+        sa.text(
+            "INSERT INTO patient_search(patient_id, names, phones, emails, handles) "
+            "VALUES (:patient_id, :names, :phones, :emails, :handles)"
+        ),
+        {"patient_id": patient.id, **index_row(**{f: getattr(patient, f) for f in SEARCH_FIELDS})},
+    )
+
+
+def _audit_detail(diff: dict[str, tuple[Any, Any]]) -> dict[str, Any]:
+    return {
+        "fields": sorted(diff),
+        "changes": {
+            k: ({"old": rows.wire_value(o), "new": rows.wire_value(n)} if k not in _AUDIT_VALUE_FREE else {})
+            for k, (o, n) in diff.items()
+        },
+    }
+
+
+def create(ctx: Ctx, patient: Patient, *, reason: str = "created") -> Patient:
+    rows.insert(ctx, patient)
+    ctx.session.flush()
+    _index(ctx, patient)
+    audit.append(ctx, "patient.create", "patient", patient.id, {"via": reason})
+    return patient
+
+
+def create_many(ctx: Ctx, patients: Iterable[Patient], *, reason: str) -> int:
+    """Bulk create (imports, demo data): same bookkeeping, outbox and audit as :func:`create`."""
+    count = 0
+    index_batch: list[dict[str, Any]] = []
+    for patient in patients:
+        rows.insert(ctx, patient)
+        audit.append(ctx, "patient.create", "patient", patient.id, {"via": reason})
+        index_batch.append(
+            {"patient_id": patient.id, **index_row(**{f: getattr(patient, f) for f in SEARCH_FIELDS})}
+        )
+        count += 1
+        if len(index_batch) >= 2000:
+            _flush_index(ctx, index_batch)
+    _flush_index(ctx, index_batch)
+    return count
+
+
+def _flush_index(ctx: Ctx, batch: list[dict[str, Any]]) -> None:
+    if not batch:
+        return
+    ctx.session.flush()
+    ctx.session.execute(
+        sa.text(
+            "INSERT INTO patient_search(patient_id, names, phones, emails, handles) "
+            "VALUES (:patient_id, :names, :phones, :emails, :handles)"
+        ),
+        batch,
+    )
+    batch.clear()
+
+
+def update(ctx: Ctx, patient: Patient, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    diff = rows.update(ctx, patient, changes)
+    if diff:
+        if any(f in diff for f in SEARCH_FIELDS):
+            _index(ctx, patient)
+        audit.append(ctx, "patient.update", "patient", patient.id, _audit_detail(diff))
+    return diff
+
+
+def delete(ctx: Ctx, patient: Patient) -> None:
+    rows.tombstone(ctx, patient)
+    _index(ctx, patient)
+    audit.append(ctx, "patient.delete", "patient", patient.id, {})
+
+
+def get(ctx: Ctx, patient_id: str, *, purpose: str = "record") -> Patient | None:
+    """Read one patient's record; every read is audited in the same transaction."""
+    patient = ctx.session.get(Patient, patient_id)
+    if patient is None or patient.deleted:
+        return None
+    audit.append(ctx, "patient.read", "patient", patient_id, {"purpose": purpose})
+    return patient
+
+
+def get_for_write(ctx: Ctx, patient_id: str) -> Patient | None:
+    patient = ctx.session.get(Patient, patient_id)
+    return None if patient is None or patient.deleted else patient
+
+
+def search(ctx: Ctx, text: str, *, limit: int = 50) -> list[SearchHit]:
+    query = fts_query(text)
+    if query is None:
+        return []
+    result = ctx.session.execute(
+        sa.text(
+            "SELECT p.id, p.first_name, p.last_name, p.preferred_name, p.phone, p.email, "
+            "p.instagram_handle, p.vip "
+            "FROM (SELECT patient_id, rank FROM patient_search WHERE patient_search MATCH :q "
+            "      ORDER BY rank LIMIT :limit) AS hits "
+            "JOIN patient p ON p.id = hits.patient_id "
+            "ORDER BY hits.rank, p.last_name, p.first_name"
+        ),
+        {"q": query, "limit": limit},
+    )
+    return [
+        SearchHit(r.id, r.first_name, r.last_name, r.preferred_name, r.phone, r.email,
+                  r.instagram_handle, bool(r.vip))
+        for r in result
+    ]
+
+
+def find_by_phone(ctx: Ctx, phones: Iterable[str]) -> dict[str, str]:
+    """{phone: patient id} for those of ``phones`` already on a live patient."""
+    wanted = list(set(phones))
+    found: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        for pid, phone in ctx.session.execute(
+            select(Patient.id, Patient.phone).where(Patient.phone.in_(chunk), Patient.deleted.is_(False))
+        ):
+            found[phone] = pid
+    return found
+
+
+def find_by_email_key(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
+    wanted = list(set(keys))
+    found: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        chunk = wanted[i : i + 500]
+        for pid, key in ctx.session.execute(
+            select(Patient.id, Patient.email_key).where(
+                Patient.email_key.in_(chunk), Patient.deleted.is_(False)
+            )
+        ):
+            found[key] = pid
+    return found
+
+
+def count(ctx: Ctx) -> int:
+    return int(
+        ctx.session.execute(
+            select(sa.func.count()).select_from(Patient).where(Patient.deleted.is_(False))
+        ).scalar_one()
+    )
