@@ -30,6 +30,57 @@ def _check_currency(currency: str) -> str:
     return currency
 
 
+#: Currencies commonly written with a bare "$".
+_DOLLAR_CURRENCIES = frozenset({"USD", "CAD", "AUD", "NZD", "MXN"})
+
+
+def _strip_currency_marks(text: str, currency: str) -> str:
+    """Remove separators, the currency's symbol and its ISO code from a typed amount.
+
+    A symbol or code of another currency is refused (``"€12"`` is not twelve dollars), so that
+    the output of :meth:`Money.format` parses back for every currency, never into another one.
+    """
+    cleaned = text.strip().replace(",", "").replace(" ", "").replace("\u00a0", "")
+    suffix, prefix = cleaned[-3:], cleaned[:3]
+    code = None
+    if len(cleaned) > 3 and suffix.isascii() and suffix.isalpha() and not cleaned[-4].isalpha():
+        code, cleaned = suffix.upper(), cleaned[:-3]
+    elif len(cleaned) > 3 and prefix.isascii() and prefix.isalpha() and not cleaned[3].isalpha():
+        code, cleaned = prefix.upper(), cleaned[3:]
+    if code is not None and code != currency:
+        raise CurrencyMismatch(f"'{text}' is in {code}, not {currency}.")
+    allowed = {_SYMBOLS.get(currency, "")} | ({"$"} if currency in _DOLLAR_CURRENCIES else set())
+    for sym in sorted(set(_SYMBOLS.values()) | {"$"}, key=len, reverse=True):
+        if sym in cleaned:
+            if sym not in allowed:
+                raise CurrencyMismatch(f"'{text}' is not an amount in {currency}.")
+            cleaned = cleaned.replace(sym, "")
+    return cleaned
+
+
+#: Amounts of 10**18 minor units or more are refused (they would not fit a 64-bit column).
+MAX_MINOR_DIGITS = 18
+
+
+def _exact_minor(value: Decimal, exp: int, text: str, currency: str) -> int:
+    """``value`` times 10**exp as an exact int, without the rounding of a decimal context."""
+    sign, digits, e = value.as_tuple()
+    assert isinstance(e, int)  # finite, checked by the caller
+    digits_list = list(digits)
+    while len(digits_list) > 1 and digits_list[-1] == 0:  # trailing zeros are not decimals
+        digits_list.pop()
+        e += 1
+    if not any(digits_list):
+        return 0
+    shift = e + exp
+    if shift < 0:
+        raise ValidationError(f"{currency} amounts have at most {exp} decimal places.", field="amount")
+    if len(digits_list) + shift > MAX_MINOR_DIGITS:
+        raise ValidationError(f"'{text}' is too large an amount.", field="amount")
+    minor = int("".join(map(str, digits_list)) + "0" * shift)
+    return -minor if sign else minor
+
+
 @dataclass(frozen=True, slots=True, order=False)
 class Money:
     """An amount of money in integer minor units (cents for USD)."""
@@ -53,16 +104,14 @@ class Money:
 
         More decimals than the currency allows is an error, never a silent rounding.
         """
-        if isinstance(text, float):  # type: ignore[unreachable]
+        if isinstance(text, float):
             raise ValidationError("Amounts must not be floats.", field="amount")
         if isinstance(text, int) and not isinstance(text, bool):
             value = Decimal(text)
         elif isinstance(text, Decimal):
             value = text
         else:
-            cleaned = str(text).strip().replace(",", "").replace(" ", "")
-            for sym in sorted(set(_SYMBOLS.values()), key=len, reverse=True):
-                cleaned = cleaned.replace(sym, "")
+            cleaned = _strip_currency_marks(str(text), _check_currency(currency))
             try:
                 value = Decimal(cleaned)
             except InvalidOperation:
@@ -70,12 +119,7 @@ class Money:
         if not value.is_finite():
             raise ValidationError(f"'{text}' is not an amount of money.", field="amount")
         exp = exponent(_check_currency(currency))
-        scaled = value.scaleb(exp)
-        if scaled != scaled.to_integral_value():
-            raise ValidationError(
-                f"{currency} amounts have at most {exp} decimal places.", field="amount"
-            )
-        return cls(int(scaled), currency)
+        return cls(_exact_minor(value, exp, str(text), currency), currency)
 
     # arithmetic ---------------------------------------------------------------------------
     def _same(self, other: Money) -> None:
