@@ -35,6 +35,16 @@ class NoKeychainError(StoreError):
         )
 
 
+class KeyFileUnreadableError(StoreError):
+    code = "key_unreadable"
+
+    def __init__(self, path: str) -> None:
+        super().__init__(
+            f"Glowdesk cannot read its key file ({path}). Ask IT to check that your account may "
+            "read it; the data cannot be opened without it."
+        )
+
+
 class WrongKeyError(StoreError):
     code = "wrong_key"
 

@@ -17,7 +17,13 @@ from pathlib import Path
 import keyring
 import keyring.errors
 
-from app.db.errors import NoKeychainError, NoKeyError, ReadOnlyStoreError, StoreError
+from app.db.errors import (
+    KeyFileUnreadableError,
+    NoKeychainError,
+    NoKeyError,
+    ReadOnlyStoreError,
+    StoreError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,12 @@ def _parse(text: str, where: str) -> bytes:
 def _from_file(path: Path, *, create: bool) -> DatabaseKey:
     where = f"the key file {path}"
     if path.exists():
-        return DatabaseKey(_parse(path.read_text(encoding="ascii", errors="replace"), where), where)
+        try:
+            text = path.read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            log.error("cannot read the database key file: %s", type(exc).__name__)
+            raise KeyFileUnreadableError(str(path)) from None
+        return DatabaseKey(_parse(text, where), where)
     if not create:
         raise NoKeyError(where)
     raw = secrets.token_bytes(KEY_BYTES)

@@ -10,7 +10,7 @@ import secrets
 import shutil
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,9 @@ def translate(exc: BaseException, path: Path) -> StoreError | None:
     if "malformed" in message or "corrupt" in message or "disk i/o error" in message:
         return CorruptStoreError()
     if "file is not a database" in message or "not a database" in message:
+        return CorruptStoreError()
+    if "vtable constructor failed" in message:
+        # the FTS5 index cannot read its shadow tables: what a damaged page leaves behind
         return CorruptStoreError()
     return None
 
@@ -164,12 +167,27 @@ def _backup(path: Path, revision: str | None, clock: Clock) -> Path:
 
 
 def _check_key(home: Path, key: DatabaseKey, *, existed: bool) -> None:
+    """Tell a wrong key from a damaged file before SQLCipher has to guess (existing stores)."""
     check = home / KEYCHECK_NAME
-    if check.exists():
-        if check.read_text(encoding="ascii").strip() != key.check_value():
+    if existed and check.exists():
+        if check.read_text(encoding="ascii", errors="replace").strip() != key.check_value():
             raise WrongKeyError()
-    elif not existed:
-        check.write_text(key.check_value() + "\n", encoding="ascii")
+
+
+def _write_key_check(home: Path, key: DatabaseKey) -> None:
+    """Record which key opens this store, once it has opened (or been created) with it.
+
+    Written only after success, so a first open that stops half-way never leaves a check file
+    behind that would make an empty database look like a damaged one.
+    """
+    check = home / KEYCHECK_NAME
+    value = key.check_value()
+    with contextlib.suppress(OSError):
+        if check.exists() and check.read_text(encoding="ascii", errors="replace").strip() == value:
+            return
+        tmp = check.with_suffix(".tmp")
+        tmp.write_text(value + "\n", encoding="ascii")
+        os.replace(tmp, check)
 
 
 def open_store(
@@ -190,6 +208,9 @@ def open_store(
     existed = path.exists() and path.stat().st_size > 0
     if existed and not os.access(path, os.W_OK) or not os.access(home, os.W_OK):
         raise ReadOnlyStoreError(str(home))
+    if path.exists() and not existed and (home / KEYCHECK_NAME).exists():
+        # a store that was opened here before is now an empty file: never start over silently
+        raise CorruptStoreError("the file is empty")
     if plaintext_for_benchmark:
         key = None
         engine = _make_engine(path, None)
@@ -235,4 +256,7 @@ def open_store(
         if mapped is None:
             raise
         raise mapped from exc
-    return Store(home, engine, dbkey, clock)
+    store = Store(home, engine, dbkey, clock)
+    if not plaintext_for_benchmark:
+        _write_key_check(home, dbkey)
+    return store

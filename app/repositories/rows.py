@@ -42,6 +42,25 @@ def row_fields(row: Syncable) -> dict[str, Any]:
     return {k: wire_value(getattr(row, k)) for k in data_fields(type(row))}
 
 
+def apply_defaults(row: Syncable) -> None:
+    """Fill unset columns with their model defaults now, not at flush.
+
+    The outbox entry of an insert is built before the flush; without this it would carry None
+    for every column left to its default (``vip``, ``tags``, ``consents``...), and the server
+    would receive nulls where the local row holds values.
+    """
+    for attr in inspect(type(row)).column_attrs:
+        if attr.key in BOOKKEEPING or getattr(row, attr.key) is not None:
+            continue
+        default = attr.columns[0].default
+        if default is None:
+            continue
+        if default.is_scalar:
+            setattr(row, attr.key, default.arg)
+        elif default.is_callable:
+            setattr(row, attr.key, default.arg(None))
+
+
 def _outbox(ctx: Ctx, row: Syncable, op: str, fields: dict[str, Any], base_version: int) -> None:
     ctx.session.add(
         OutboxEntry(
@@ -68,6 +87,7 @@ def insert(ctx: Ctx, row: T) -> T:
     row.deleted = False
     row.created_at = now
     row.updated_at = now
+    apply_defaults(row)
     ctx.session.add(row)
     table = row.__tablename__  # type: ignore[attr-defined]
     _outbox(ctx, row, "append" if table in APPEND_ONLY else "insert", row_fields(row), 0)
