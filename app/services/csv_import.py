@@ -548,9 +548,16 @@ class _Record:
 
 
 def _records(text: str, delimiter: str, *, start_line: int = 1) -> Iterator[_Record]:
-    """Every record with its physical line numbers (quoted newlines span several lines)."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
-                        doublequote=True, skipinitialspace=True, strict=True)
+    """Every record with its physical line numbers (quoted newlines span several lines).
+
+    Parsed strictly, so a quotation mark that is never closed is caught; a row whose only fault
+    is a stray character after a closing quote (``"Lee" ,``) is re-read leniently, as a
+    spreadsheet would.
+    """
+    lines = list(io.StringIO(text, newline=""))
+    options: dict[str, Any] = {"delimiter": delimiter, "quotechar": '"', "doublequote": True,
+                               "skipinitialspace": True}
+    reader = csv.reader(iter(lines), strict=True, **options)
     offset = start_line - 1
     prev = 0
     while True:
@@ -569,6 +576,14 @@ def _records(text: str, delimiter: str, *, start_line: int = 1) -> Iterator[_Rec
                 problem = ("A value here is far too long; usually a quotation mark that is never "
                            "closed.")
             else:
+                try:
+                    lenient = list(csv.reader(lines[prev:reader.line_num], strict=False, **options))
+                except csv.Error:
+                    lenient = []
+                if len(lenient) == 1:
+                    yield _Record(line, end, lenient[0])
+                    prev = reader.line_num
+                    continue
                 problem = ("A quotation mark is misplaced in this row (a quoted value must be "
                            "followed by the separator).")
             yield _Record(line, end, [], problem)
@@ -1003,8 +1018,19 @@ def _deduplicate(ctx: Ctx, candidates: list[PlannedRow], report: ImportReport) -
     names = _names(ctx, set(existing_phone.values()) | set(existing_email.values()))
     seen_phone: dict[str, int] = {}
     seen_email: dict[str, int] = {}
+    skipped: dict[int, str] = {}  # line → why it was skipped ("existing" or "duplicate")
     keep: list[PlannedRow] = []
-    report.issues = [i for i in report.issues if i.kind != "duplicate"]
+
+    def in_file(what: str, earlier: int) -> str:
+        why = skipped.get(earlier)
+        if why == "existing":
+            return (f"Same {what} as line {earlier} of this file, which is already a client in "
+                    "Glowdesk. Not imported.")
+        if why == "duplicate":
+            return (f"Same {what} as line {earlier} of this file, which was skipped as a "
+                    "duplicate. Not imported.")
+        return f"Same {what} as line {earlier} of this file. Only the first one (line {earlier}) is imported."
+
     for row in candidates:
         phone = row.fields.get("phone")
         key = row.fields.get("email_key")
@@ -1022,22 +1048,21 @@ def _deduplicate(ctx: Ctx, candidates: list[PlannedRow], report: ImportReport) -
                              "Glowdesk. Not imported (update that client by hand if needed).",
                              matches_patient_id=pid)
         elif phone and phone in seen_phone:
-            issue = RowIssue(row.line, "duplicate",
-                             f"Same phone number as line {seen_phone[phone]} of this file. Only the "
-                             f"first one (line {seen_phone[phone]}) is imported.",
+            issue = RowIssue(row.line, "duplicate", in_file("phone number", seen_phone[phone]),
                              matches_line=seen_phone[phone])
         elif key and key in seen_email:
-            issue = RowIssue(row.line, "duplicate",
-                             f"Same email address as line {seen_email[key]} of this file. Only the "
-                             f"first one (line {seen_email[key]}) is imported.",
+            issue = RowIssue(row.line, "duplicate", in_file("email address", seen_email[key]),
                              matches_line=seen_email[key])
+        # the first row with a phone or email is the one later rows are compared with, even when
+        # it is skipped itself (a row sharing anything with a duplicate is the same person)
+        if phone:
+            seen_phone.setdefault(phone, row.line)
+        if key:
+            seen_email.setdefault(key, row.line)
         if issue is not None:
+            skipped[row.line] = "existing" if issue.matches_patient_id else "duplicate"
             report.issues.append(issue)
             continue
-        if phone:
-            seen_phone[phone] = row.line
-        if key:
-            seen_email[key] = row.line
         keep.append(row)
     report._recount()
     return keep
@@ -1091,6 +1116,9 @@ def run_import(
         plan = plan_import(store, plan_or_path, clinic_id=clinic_id, region=region, mapping=mapping,
                            should_cancel=should_cancel)
     report = plan.report
+    if report.imported:
+        raise ValidationError("This file was already imported. Choose the file again to import it "
+                              "a second time (duplicates will be skipped).")
     if report.errors and not skip_invalid:
         log.info("csv import rejected: %d rows with errors", report.errors)
         raise ImportRejectedError(report)

@@ -332,7 +332,7 @@ def test_duplicates_within_the_file_and_against_existing_patients(
     assert [row.line for row in p.rows] == [4, 7, 8]
 
     report = run(store, p, owner)
-    assert report.created == 3
+    assert report.created == 3 and report.duplicates == 4 and lines(report, "duplicate") == [2, 3, 5, 6]
     assert counts(store)[0] == before[0] + 3
     with store.session() as s:
         maria = s.get(Patient, existing.id)
@@ -621,3 +621,42 @@ def test_report_summary_and_dict(tmp_path: Path, store: Store, owner: Actor) -> 
     assert d["errors"] == 7 and d["issues"][0]["line"] == 5 and d["mapping"]["Mobile"] == "mobile_phone"
     report = run(store, p, owner, skip_invalid=True)
     assert report.summary() == "Imported 2 new clients, 0 duplicates skipped, 7 rows with problems skipped."
+
+
+def test_stray_space_after_a_closing_quote_is_read_like_a_spreadsheet_would(
+    tmp_path: Path, store: Store
+) -> None:
+    path = write(tmp_path, "c.csv", 'First Name,Last Name,Mobile\nAna,"Lee" ,415 555 0101\nBo,Li,415 555 0102\n')
+    p = plan(store, path)
+    assert p.report.ok and [(r.line, r.fields["last_name"]) for r in p.rows] == [(2, "Lee"), (3, "Li")]
+
+
+def test_a_row_sharing_contact_details_with_a_skipped_duplicate_is_skipped_too(
+    tmp_path: Path, store: Store, owner: Actor
+) -> None:
+    PatientService(store, clinic_id=CLINIC, region="US").create(
+        actor=owner, data={"first_name": "Ana", "last_name": "Lee", "phone": "4155550101"})
+    path = write(tmp_path, "c.csv",
+                 "First Name,Last Name,Mobile,Email\n"
+                 "Ana,Lee,415 555 0101,ana@example.com\n"     # 2: already a client (phone)
+                 "Ana,Lee,415 555 0199,ana@example.com\n"     # 3: same email as line 2
+                 "Bo,Li,415 555 0102,bo@example.com\n"        # 4: new
+                 "Bo,Li,415 555 0102,bo2@example.com\n"       # 5: same phone as 4
+                 "Bo,Li,,bo2@example.com\n")                  # 6: same email as 5 (a duplicate)
+    r = plan(store, path).report
+    dups = {i.line: i for i in r.issues if i.kind == "duplicate"}
+    assert sorted(dups) == [2, 3, 5, 6] and r.to_create == 1
+    assert dups[3].matches_line == 2 and "already a client" in dups[3].message
+    assert dups[5].matches_line == 4 and "Only the first one (line 4) is imported" in dups[5].message
+    assert dups[6].matches_line == 5 and "skipped as a duplicate" in dups[6].message
+
+
+def test_a_plan_imports_only_once(store: Store, owner: Actor) -> None:
+    p = plan(store, DATA / "clients_non_ascii.csv")
+    assert run(store, p, owner).created == 5
+    with pytest.raises(ValidationError, match="already imported"):
+        run(store, p, owner)
+    # importing the same file again finds every client already there
+    again = run(store, DATA / "clients_non_ascii.csv", owner)
+    assert again.created == 0 and again.duplicates == 5
+    assert counts(store)[0] == 5
