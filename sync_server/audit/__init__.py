@@ -1,0 +1,1 @@
+"""The server's append-only, hash-chained audit log (one chain per clinic) and its verifier."""

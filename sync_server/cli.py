@@ -1,0 +1,272 @@
+"""``python -m sync_server <command>``: run, migrate and administer the server.
+
+Every command exits 0 on success and otherwise prints one line (``error: <reason>``) on
+stderr and exits non-zero; commands that report something print JSON on stdout.
+Settings come from the GLOWDESK_ environment (see docs/server.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+import pydantic
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from core.clock import SystemClock
+from core.errors import GlowdeskError
+from core.permissions import Role
+from sync_server.audit import service as audit
+from sync_server.clinics import service as clinics
+from sync_server.db import Database, head_revision
+from sync_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message is the one line the operator sees."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def _emit(data: dict[str, Any]) -> None:
+    print(json.dumps(data, default=str))
+
+
+@contextmanager
+def _database(settings: Settings, *, migrate: bool = False) -> Iterator[Database]:
+    """An open database at the current schema (the embedded SQLite one is migrated on demand)."""
+    db = Database(settings)
+    try:
+        if migrate or settings.is_sqlite:
+            db.upgrade()
+        else:
+            current, expected = db.current_revision(), head_revision()
+            if current != expected:
+                raise CommandError(
+                    f"The database schema is at {current or 'nothing'}, this server needs {expected}:"
+                    " run `python -m sync_server migrate` first."
+                )
+        yield db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def _clinic_transaction(settings: Settings, slug: str) -> Iterator[tuple[Session, str]]:
+    with _database(settings) as db, db.transaction(write=True) as session:
+        clinic = clinics.open_clinic(session, slug=slug)
+        yield session, clinic.id
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    with _database(settings, migrate=True):
+        pass
+    settings.ensure_secret_key()
+    log_config = _access_log_without_query()
+    if args.workers > 1:
+        # Each worker process builds its own app (and engine) from the same environment.
+        uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_config=log_config)
+    else:
+        from sync_server.app import create_app
+
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=log_config)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings, migrate=True) as db:
+        _emit({"schema": db.current_revision(), "database": db.dialect})
+    return 0
+
+
+def cmd_create_clinic(args: argparse.Namespace, settings: Settings) -> int:
+    with _database(settings) as db, db.transaction(write=True) as session:
+        clinic = clinics.create_clinic(
+            session, name=args.name, slug=args.slug, timezone=args.timezone, region=args.region,
+            currency=args.currency, now=SystemClock().now(), actor=audit.Actor.cli(),
+        )
+        result = {"clinic_id": clinic.id, "slug": clinic.slug, "name": clinic.name,
+                  "timezone": clinic.timezone, "region": clinic.region, "currency": clinic.currency}
+    _emit(result)
+    return 0
+
+
+def cmd_create_staff(args: argparse.Namespace, settings: Settings) -> int:
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        staff = clinics.create_staff(
+            session, clinic_id=clinic_id, display_name=args.name, role=args.role, pin=args.pin,
+            now=SystemClock().now(), actor=audit.Actor.cli(),
+        )
+        result = {"staff_id": staff.id, "clinic": args.clinic, "display_name": staff.display_name,
+                  "role": staff.role}
+    _emit(result)
+    return 0
+
+
+def cmd_enrollment_code(args: argparse.Namespace, settings: Settings) -> int:
+    secret_key = settings.ensure_secret_key()
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        issued = clinics.issue_enrollment_code(
+            session, clinic_id=clinic_id, ttl=timedelta(minutes=args.ttl_minutes),
+            secret_key=secret_key, now=SystemClock().now(), actor=audit.Actor.cli(),
+        )
+    _emit({"code": issued.code, "expires_at": issued.expires_at.isoformat(), "clinic": args.clinic})
+    return 0
+
+
+def cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> int:
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        device = clinics.revoke_device(
+            session, clinic_id=clinic_id, device_id=args.device, now=SystemClock().now(),
+            actor=audit.Actor.cli(),
+        )
+        result = {"device_id": device.id, "name": device.name, "revoked_at": device.revoked_at}
+    _emit(result)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        report = audit.verify(session, clinic_id=clinic_id)
+    _emit({"clinic": args.clinic, **report.as_dict()})
+    if not report.ok:
+        raise CommandError(f"The audit chain of '{args.clinic}' is broken: {report.reason}.")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sync_server",
+        description="Run and administer the Glowdesk server. Settings come from GLOWDESK_* "
+        "environment variables (GLOWDESK_SERVER_HOME, GLOWDESK_DATABASE_URL, GLOWDESK_SECRET_KEY...).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace, Settings], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("serve", cmd_serve, "Migrate the database, then serve the HTTP API.")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=_positive, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--workers", type=_positive, default=1,
+                   help="worker processes (default 1); each has its own database pool")
+
+    add("migrate", cmd_migrate, "Bring the database schema up to date (safe to run repeatedly).")
+
+    p = add("create-clinic", cmd_create_clinic, "Create a clinic; prints JSON with clinic_id and slug.")
+    p.add_argument("--name", required=True, help="the clinic's name, as staff and patients see it")
+    p.add_argument("--slug", required=True, help="short id for web addresses: lowercase letters, digits, dashes")
+    p.add_argument("--timezone", default="America/Los_Angeles", help="IANA time zone (default America/Los_Angeles)")
+    p.add_argument("--region", default="US", help="two-letter country, for phone numbers (default US)")
+    p.add_argument("--currency", default=None, help="ISO currency (default: the region's, else USD)")
+
+    p = add("create-staff", cmd_create_staff, "Add a staff member who signs in with a PIN.")
+    p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    p.add_argument("--name", required=True, help="display name (unique in the clinic)")
+    p.add_argument("--role", required=True, help="one of: " + ", ".join(r.value for r in Role))
+    p.add_argument("--pin", required=True, help="4 to 12 digits; stored only as an argon2id hash")
+
+    p = add("enrollment-code", cmd_enrollment_code,
+            "Issue a one-time code to enrol a workstation; prints JSON with code and expires_at.")
+    p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    p.add_argument("--ttl-minutes", type=_positive, default=60, help="minutes until it expires (default 60)")
+
+    p = add("revoke-device", cmd_revoke_device, "Revoke a workstation; its next request is refused.")
+    p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    p.add_argument("--device", required=True, metavar="ID", help="the device id (from enrollment or /api/v1/devices)")
+
+    p = sub.add_parser("audit", help="Audit log commands.", description="Audit log commands.")
+    audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")
+    v = audit_sub.add_parser("verify", help="Verify a clinic's audit chain; exits 1 when it is broken.",
+                             description="Verify a clinic's audit chain; exits 1 when it is broken.")
+    v.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    v.set_defaults(func=cmd_audit_verify)
+    return parser
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split()) or "unknown error"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return int(args.func(args, settings))
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except GlowdeskError as exc:
+        print(f"error: {_one_line(exc.user_message)}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        # hide_parameters keeps patient data out; the first line names the condition.
+        first = _one_line(str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        print(f"error: database: {first}", file=sys.stderr)
+        return 1
+    except pydantic.ValidationError as exc:  # a GLOWDESK_ setting that cannot be used
+        problem = exc.errors()[0]
+        name = "GLOWDESK_" + "_".join(str(part) for part in problem["loc"]).upper()
+        print(f"error: setting {name}: {_one_line(problem['msg'])}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {_one_line(exc.strerror or str(exc))}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the contract is one line, never a traceback
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(str(exc))}", file=sys.stderr)
+        return 1
+
+
+def _access_log_without_query() -> dict[str, Any]:
+    """uvicorn's logging config, with query strings dropped from access-log lines (they could
+    carry search text, i.e. patient data)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["no_query"] = {"()": "sync_server.cli.DropQueryString"}
+    config["handlers"]["access"]["filters"] = ["no_query"]
+    return config
+
+
+class DropQueryString(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True

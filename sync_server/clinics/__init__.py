@@ -1,0 +1,1 @@
+"""Clinics: the tenants, their staff, their enrolled workstations (devices) and enrollment codes."""

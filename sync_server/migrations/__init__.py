@@ -1,0 +1,1 @@
+"""Alembic history of the server database (independent of the desktop's)."""

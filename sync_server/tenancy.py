@@ -1,0 +1,83 @@
+"""Tenant isolation: which clinic a transaction works for, enforced twice.
+
+1. The application: every repository function takes ``clinic_id`` and filters on it.
+2. PostgreSQL row-level security (RLS): every clinic-owned table has ``ENABLE`` + ``FORCE ROW
+   LEVEL SECURITY`` and a policy ``clinic_id = current_setting('glowdesk.clinic_id', true)``.
+   Request transactions run as :data:`APP_ROLE`, a ``NOLOGIN`` role that owns no table, via
+   ``SET LOCAL ROLE``; so even a query that forgets its ``clinic_id`` filter only sees the
+   clinic whose id the transaction set with :func:`enter_clinic`.
+
+Before the clinic is known (a device presenting its token, a desktop redeeming an enrollment
+code, a public page naming a clinic by slug) a transaction may *present a capability*: the
+hash of the credential it holds (:func:`present_credential`) or a clinic slug
+(:func:`present_clinic_slug`). Narrow ``FOR SELECT`` policies let it see exactly the row that
+capability names: the device whose ``token_hash`` matches, the enrollment code whose
+``code_hash`` matches, the clinic with that slug, and nothing else.
+
+The settings are transaction-local (``set_config(..., true)``), so a pooled connection never
+carries one request's clinic into the next. On SQLite (the embedded single-server mode) only
+the application's scoping applies; the functions here just record the clinic on the session.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+#: The role request transactions switch to (``SET LOCAL ROLE``). Created by the migrations,
+#: granted to the migrating user; it owns nothing, so RLS always applies to it.
+APP_ROLE = "glowdesk_app"
+
+CLINIC_SETTING = "glowdesk.clinic_id"
+CLINIC_SLUG_SETTING = "glowdesk.clinic_slug"
+CREDENTIAL_SETTING = "glowdesk.credential"
+
+#: ``session.info`` keys.
+_CLINIC = "glowdesk.clinic_id"
+_SETTINGS = "glowdesk.settings"
+USE_APP_ROLE = "glowdesk.use_app_role"
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _set(session: Session, name: str, value: str) -> None:
+    pending: dict[str, str] = session.info.setdefault(_SETTINGS, {})
+    pending[name] = value
+    if _is_postgresql(session):
+        session.execute(select(func.set_config(name, value, True)))
+
+
+def enter_clinic(session: Session, clinic_id: str) -> None:
+    """From now on this session's transaction works for ``clinic_id`` (and only for it)."""
+    current = session.info.get(_CLINIC)
+    if current is not None and current != clinic_id:
+        # One transaction, one clinic: switching would let rows of two clinics mix.
+        raise RuntimeError("this session already works for another clinic")
+    session.info[_CLINIC] = clinic_id
+    _set(session, CLINIC_SETTING, clinic_id)
+
+
+def current_clinic(session: Session) -> str | None:
+    return session.info.get(_CLINIC)
+
+
+def present_credential(session: Session, credential_hash: str) -> None:
+    """Let this transaction see the one device or enrollment code whose hash this is."""
+    _set(session, CREDENTIAL_SETTING, credential_hash)
+
+
+def present_clinic_slug(session: Session, slug: str) -> None:
+    """Let this transaction see the clinic row with this slug (to learn its id)."""
+    _set(session, CLINIC_SLUG_SETTING, slug)
+
+
+def apply_on_begin(session: Session, connection) -> None:  # type: ignore[no-untyped-def]
+    """Session ``after_begin`` hook: re-establish role and settings in each new transaction."""
+    if connection.dialect.name != "postgresql":
+        return
+    if session.info.get(USE_APP_ROLE):
+        connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
+    for name, value in session.info.get(_SETTINGS, {}).items():
+        connection.execute(select(func.set_config(name, value, True)))
