@@ -293,7 +293,7 @@ class ImportReport:
         return [issue.describe() for issue in self.problems()]
 
     def summary(self) -> str:
-        """One sentence with counts only (safe to log)."""
+        """Counts in a sentence, then the headings of unrecognised columns (no row data)."""
         if self.imported:
             head = f"Imported {self.created:,} new client{'s' if self.created != 1 else ''}"
         else:
@@ -306,10 +306,12 @@ class ImportReport:
                              " with problems skipped")
         else:
             parts.append(f"{self.errors:,} row{'s' if self.errors != 1 else ''} with problems")
+        text = ", ".join(parts) + "."
         if self.unknown_columns:
-            parts.append(f"{len(self.unknown_columns)} column{'s' if len(self.unknown_columns) != 1 else ''}"
-                         " not imported")
-        return ", ".join(parts) + "."
+            n = len(self.unknown_columns)
+            text += (f" {n} unrecognised column{'s' if n != 1 else ''} not imported: "
+                     + ", ".join(self.unknown_columns) + ".")
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {

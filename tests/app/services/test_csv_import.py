@@ -660,3 +660,9 @@ def test_a_plan_imports_only_once(store: Store, owner: Actor) -> None:
     again = run(store, DATA / "clients_non_ascii.csv", owner)
     assert again.created == 0 and again.duplicates == 5
     assert counts(store)[0] == 5
+
+
+def test_summary_names_unrecognised_columns(store: Store) -> None:
+    assert plan(store, DATA / "clients_non_ascii.csv").report.summary() == (
+        "5 client rows read: 5 to import, 0 duplicates skipped, 0 rows with problems. "
+        "2 unrecognised columns not imported: Last Visit, Total Spent.")
