@@ -30,8 +30,8 @@ def new_patient(
     email: str | None = None,
     **extra: Any,
 ) -> Patient:
+    extra.setdefault("id", new_id())
     return Patient(
-        id=new_id(),
         clinic_id=CLINIC_ID,
         first_name=first_name,
         last_name=last_name,
