@@ -21,7 +21,7 @@ from sync_server.clinics.models import Clinic, Device, EnrollmentCode, Staff
 
 def add(session: Session, row: Clinic | Staff | Device | EnrollmentCode) -> None:
     session.add(row)
-    session.flush([row])
+    session.flush()
 
 
 def clinic_by_id(session: Session, clinic_id: str) -> Clinic | None:
