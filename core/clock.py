@@ -125,6 +125,18 @@ class HybridLogicalClock:
             self._last = HLCTimestamp(top, counter, self.node)
             return self._last
 
+    def seed(self, floor: HLCTimestamp | str) -> None:
+        """Never stamp at or below ``floor``: the newest stamp this node wrote before a restart.
+
+        Unlike :meth:`observe` there is no drift check: these are our own earlier stamps, and a
+        wall clock that was set back since (even by days) must not make new edits sort before
+        them.
+        """
+        f = HLCTimestamp.parse(floor) if isinstance(floor, str) else floor
+        with self._lock:
+            if (f.wall_ms, f.counter) > (self._last.wall_ms, self._last.counter):
+                self._last = HLCTimestamp(f.wall_ms, f.counter, self.node)
+
     @property
     def last(self) -> HLCTimestamp:
         return self._last

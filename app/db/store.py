@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import logging
 import os
 import secrets
@@ -39,6 +40,8 @@ KEYCHECK_NAME = "glowdesk.keycheck"
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 5
 PAGE_SIZE = 4096
+#: local_setting key: an HLC stamp at least as new as any this device wrote (see Store._seed_hlc)
+HLC_HIGH_WATER = "hlc_high_water"
 
 
 def translate(exc: BaseException, path: Path) -> StoreError | None:
@@ -79,6 +82,7 @@ class Store:
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=True)
         self.device_id = self._ensure_device_id()
         self.hlc = HybridLogicalClock(self.device_id, clock)
+        self._seed_hlc()
 
     def _ensure_device_id(self) -> str:
         with self.session() as s:
@@ -86,8 +90,6 @@ class Store:
                 sa.text("SELECT value FROM local_setting WHERE key = 'device_id'")
             ).scalar_one_or_none()
             if row is not None:
-                import json
-
                 return str(json.loads(row))
             device_id = secrets.token_hex(8)
             s.execute(
@@ -95,6 +97,24 @@ class Store:
                 {"v": f'"{device_id}"'},
             )
             return device_id
+
+    def _seed_hlc(self) -> None:
+        """Continue after the newest stamp already written here, whatever the wall clock says.
+
+        The newest local change is the last outbox entry; whoever prunes acknowledged entries
+        keeps ``HLC_HIGH_WATER`` (a local setting) at least as new as what was pruned.
+        """
+        with self.session() as s:
+            tail = s.execute(
+                sa.text("SELECT hlc FROM outbox ORDER BY seq DESC LIMIT 1")
+            ).scalar_one_or_none()
+            mark = s.execute(
+                sa.text("SELECT value FROM local_setting WHERE key = :k"), {"k": HLC_HIGH_WATER}
+            ).scalar_one_or_none()
+        for value in (tail, json.loads(mark) if mark else None):
+            if isinstance(value, str) and value:
+                with contextlib.suppress(ValueError):
+                    self.hlc.seed(value)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:

@@ -107,3 +107,13 @@ def test_the_string_form_sorts_like_the_timestamps_and_parses_back(stamps: list[
 def test_node_ids_must_keep_the_string_form_parseable(node: str) -> None:
     with pytest.raises(ValueError):
         HybridLogicalClock(node)
+
+
+@given(st.integers(min_value=-(10 * 86_400_000), max_value=10 * 86_400_000), st.integers(0, 1000))
+def test_after_a_restart_stamps_continue_after_the_newest_one_written(back_ms: int, counter: int) -> None:
+    floor = HLCTimestamp(to_unix_ms(T0), counter, "a1")
+    hlc = HybridLogicalClock("a1", FixedClock(T0 - timedelta(milliseconds=back_ms)))
+    hlc.seed(str(floor))
+    assert hlc.now() > floor
+    hlc.seed(HLCTimestamp(0, 0, "a1"))  # an older floor changes nothing
+    assert hlc.now() > floor

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.db.models import Activity, OutboxEntry, Patient
-from app.db.store import Store
+from app.db.store import Store, open_store
 from app.repositories import patients, rows
 from app.repositories.context import Actor
 from app.repositories.uow import unit_of_work
-from core.clock import HLCTimestamp
-from tests.app.db._support import CLINIC_ID, STAFF_ID, new_patient, scalar
+from core.clock import FixedClock, HLCTimestamp
+from tests.app.db._support import CLINIC_ID, STAFF_ID, add_patient, new_patient, owner, scalar
 
 
 def outbox(store: Store) -> list[OutboxEntry]:
@@ -178,3 +179,31 @@ def test_unknown_fields_are_refused_before_anything_is_written(store: Store, act
             patients.update(ctx, p, {"first_name": "Changed", "version": 99})
     assert len(outbox(store)) == 1
     assert stored(store, patient_id).first_name == "Marisol"
+
+
+def test_stamps_keep_increasing_after_a_restart_with_the_clock_set_back(home: Path) -> None:
+    # e.g. the workstation's clock was fast, then corrected: later edits must still sort later
+    t0 = datetime(2026, 3, 1, 10, tzinfo=UTC)
+    first = open_store(home, clock=FixedClock(t0))
+    pid = add_patient(first, "Clocky", "Backwards")
+    first.close()
+    for back in (timedelta(minutes=5), timedelta(days=3)):
+        again = open_store(home, clock=FixedClock(t0 - back))
+        try:
+            with unit_of_work(again, owner(again)) as ctx:
+                p = patients.get_for_write(ctx, pid)
+                assert p is not None
+                patients.update(ctx, p, {"notes": f"edited {back}"})
+        finally:
+            again.close()
+    stamps = [HLCTimestamp.parse(e.hlc) for e in outbox_of(home)]
+    assert len(stamps) == 3
+    assert stamps[0] < stamps[1] < stamps[2]
+
+
+def outbox_of(home: Path) -> list[OutboxEntry]:
+    store = open_store(home)
+    try:
+        return outbox(store)
+    finally:
+        store.close()
