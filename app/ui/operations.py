@@ -136,6 +136,7 @@ class _DbThread(QThread):
 
     def run(self) -> None:
         self.thread_id = threading.get_ident()
+        threading.current_thread().name = "glowdesk-db"  # in log lines
         while True:
             item = self._queue.get()
             if item is None:

@@ -1,0 +1,154 @@
+"""The desktop app's life: QApplication, the background helpers, start-up, the window, shutdown.
+
+``app.bootstrap`` parses the command line and checks for a display; everything Qt starts here.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.services.workspace import Workspace
+from app.ui import theme
+from app.ui.desk import Desk
+from app.ui.errors import log_failure, user_message
+from app.ui.main_window import MainWindow
+from app.ui.operations import Operations
+from app.ui.selftest import SelfTest
+from app.ui.startup import ConsoleProgress, DialogProgress, Opened, open_home
+
+log = logging.getLogger(__name__)
+
+HEADLESS_PLATFORMS = frozenset({"offscreen", "minimal"})
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    home: Path
+    demo: bool = False
+    self_test: bool = False
+    demo_patients: int = 2000
+
+
+Write = Callable[[str], None]
+
+
+def run(options: LaunchOptions, *, out: Write, err: Write) -> int:
+    """Run the app until its window closes (or the self-test ends); return the exit status."""
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "glowdesk"])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Glowdesk")
+    app.setOrganizationName("Glowdesk")
+    app.setApplicationDisplayName("Glowdesk")
+    app.setQuitOnLastWindowClosed(False)  # until the main window is up
+    theme.apply_theme(app)
+    previous_handler = qInstallMessageHandler(_qt_message)
+    previous_hook = sys.excepthook
+    sys.excepthook = _unhandled
+
+    ops = Operations()
+    launcher = Launcher(app, ops, options, out=out, err=err)
+    try:
+        launcher.start()
+        code = app.exec()
+        return launcher.exit_code if launcher.exit_code is not None else code
+    finally:
+        launcher.close_window()
+        workspace = launcher.workspace
+        ops.shutdown(final=workspace.close if workspace is not None else None)
+        sys.excepthook = previous_hook
+        qInstallMessageHandler(previous_handler)
+
+
+def is_headless() -> bool:
+    return QGuiApplication.platformName() in HEADLESS_PLATFORMS
+
+
+class Launcher(QObject):
+    """Open the data folder on the DB worker, then show the window (or run the self-test)."""
+
+    def __init__(self, app: QApplication, ops: Operations, options: LaunchOptions, *,
+                 out: Write, err: Write) -> None:
+        super().__init__()
+        self._app = app
+        self._ops = ops
+        self._options = options
+        self._out, self._err = out, err
+        self._progress = ConsoleProgress(err) if is_headless() else DialogProgress()
+        self.workspace: Workspace | None = None
+        self.window: MainWindow | None = None
+        self.exit_code: int | None = None
+        self._self_test: SelfTest | None = None
+
+    def start(self) -> None:
+        options = self._options
+        self._ops.run_db(
+            lambda report: open_home(options.home, demo=options.demo, demo_patients=options.demo_patients,
+                                     report=report),
+            on_progress=self._progress,
+            on_success=self._opened,
+            on_failure=self._failed,
+            label="open the clinic",
+        )
+
+    def _opened(self, opened: Opened) -> None:
+        self._progress.close()
+        self.workspace = opened.workspace
+        desk = Desk(self._ops, opened.workspace, actor=opened.actor)
+        log.info("opened %s clinic (%s)", "the demo" if opened.workspace.is_demo else "a",
+                 "built now" if opened.built_demo else "existing")
+        if self._options.self_test:
+            self._self_test = SelfTest(desk, on_done=self._self_test_done)
+            self._self_test.start()
+            return
+        self.window = MainWindow(desk)
+        self.window.show()
+        self._app.setQuitOnLastWindowClosed(True)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._progress.close()
+        message = user_message(exc)
+        if self._options.self_test:
+            self._err(f"self-test failed: {message}")
+        elif is_headless():
+            self._err(f"Glowdesk could not open: {message}")
+        else:
+            QMessageBox.critical(None, "Glowdesk could not open", message)
+        self._quit(1)
+
+    def _self_test_done(self, ok: bool, line: str) -> None:
+        (self._out if ok else self._err)(line)
+        self._quit(0 if ok else 1)
+
+    def _quit(self, code: int) -> None:
+        self.exit_code = code
+        self._app.exit(code)
+
+    def close_window(self) -> None:
+        if self.window is not None:
+            self.window.close()
+
+
+def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+    }.get(mode, logging.ERROR)
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def _unhandled(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """An exception escaped a Qt slot: log it (without its message) and keep running."""
+    if issubclass(kind, KeyboardInterrupt):
+        QApplication.quit()
+        return
+    log_failure("unhandled", exc.with_traceback(tb))

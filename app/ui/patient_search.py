@@ -1,0 +1,259 @@
+"""Find a client as you type: name, phone digits, email or Instagram handle; keyboard first.
+
+Each keystroke restarts a short debounce; the query then runs on the DB worker. An answer to an
+older query than the latest is dropped, so results never flicker back to a stale search.
+Up/Down/PageUp/PageDown in the search field move through the results; Enter opens one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLineEdit,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui import theme
+from app.ui.desk import SEARCH_LIMIT, Desk
+from app.ui.formatting import display_count
+from app.ui.models.patient_list_model import Column, PatientListModel
+from app.ui.operations import Op
+from app.ui.widgets import label, row
+
+DEBOUNCE_MS = 80
+MIN_PHONE_DIGITS = 4
+_PHONEISH = re.compile(r"^[\d\s().+\-/]+$")
+_NAV_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
+_ENTER_KEYS = {Qt.Key.Key_Return, Qt.Key.Key_Enter}
+
+
+def short_phone_query(text: str) -> bool:
+    """Digits only, but fewer than a phone search needs (``415``)."""
+    text = text.strip()
+    return bool(_PHONEISH.match(text)) and sum(c.isdigit() for c in text) < MIN_PHONE_DIGITS
+
+
+class ResultsTable(QTableView):
+    """The results; Enter (or a double click) asks to open the current row."""
+
+    open_requested = Signal(int)
+
+    def __init__(self, model: PatientListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ResultsTable")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(40)
+        header = self.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((Column.PHONE, 128), (Column.EMAIL, 204), (Column.INSTAGRAM, 140),
+                              (Column.VIP, 78)):
+            self.setColumnWidth(column, width)
+        self.doubleClicked.connect(lambda index: self.open_requested.emit(index.row()))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in _ENTER_KEYS and self.currentIndex().isValid():
+            self.open_requested.emit(self.currentIndex().row())
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class PatientSearchPanel(QWidget):
+    """The search field, the result count and the results."""
+
+    open_requested = Signal(str)  # patient id
+    #: Esc in an empty search field (the window closes the open record)
+    escape_pressed = Signal()
+    results_shown = Signal(int)
+
+    def __init__(self, desk: Desk, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("SearchPanel")
+        self._desk = desk
+        self._generation = 0
+        self._pending: Op | None = None
+        self._shown_text = ""
+        self._open_when_shown = False
+
+        self.field = QLineEdit()
+        self.field.setObjectName("SearchField")
+        self.field.setPlaceholderText("Search clients by name, phone, email or @instagram")
+        self.field.setClearButtonEnabled(True)
+        self.field.addAction(theme.icon("search", theme.MUTED), QLineEdit.ActionPosition.LeadingPosition)
+        self.field.installEventFilter(self)
+        self.field.textChanged.connect(self._text_changed)
+
+        self.model = PatientListModel(self, region=desk.region)
+        self.table = ResultsTable(self.model)
+        self.table.open_requested.connect(self._open_row)
+        self.table.installEventFilter(self)
+
+        self.count_label = label("", name="ResultCount")
+        self.hint = label("", name="SearchHint", wrap=True)
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self._pages = QStackedWidget()
+        self._pages.addWidget(self.hint)
+        self._pages.addWidget(self.table)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(DEBOUNCE_MS)
+        self._debounce.timeout.connect(self._run_search)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 12, 16)
+        layout.setSpacing(12)
+        layout.addLayout(row(label("Clients", name="PageTitle"), None))
+        layout.addWidget(self.field)
+        layout.addLayout(row(self.count_label))
+        layout.addWidget(self._pages, 1)
+        self._show_idle()
+
+    # --- public -------------------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        self.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.field.selectAll()
+
+    def refresh(self) -> None:
+        """Run the current search again (after data changed)."""
+        if self.field.text().strip():
+            self._run_search()
+
+    def current_patient_id(self) -> str | None:
+        index = self.table.currentIndex()
+        return self.model.patient_id(index.row()) if index.isValid() else None
+
+    def open_current(self) -> None:
+        index = self.table.currentIndex()
+        if index.isValid():
+            self._open_row(index.row())
+
+    @property
+    def searching(self) -> bool:
+        return self._debounce.isActive() or (self._pending is not None and not self._pending.done)
+
+    # --- searching ----------------------------------------------------------------------------
+
+    def _text_changed(self, text: str) -> None:
+        self._open_when_shown = False
+        if not text.strip():
+            self._debounce.stop()
+            self._cancel_pending()
+            self._generation += 1
+            self._show_idle()
+            return
+        self._debounce.start()
+
+    def _run_search(self) -> None:
+        self._debounce.stop()
+        text = self.field.text().strip()
+        if not text:
+            return
+        self._cancel_pending()
+        self._generation += 1
+        generation = self._generation
+        self._pending = self._desk.search_patients(
+            text, on_success=lambda hits: self._show_hits(generation, text, hits))
+
+    def _cancel_pending(self) -> None:
+        if self._pending is not None and not self._pending.done:
+            self._pending.cancel()
+        self._pending = None
+
+    def _show_hits(self, generation: int, text: str, hits: list[Any]) -> None:
+        if generation != self._generation:
+            return  # an older query answered after a newer one was sent: drop it
+        keep = self.current_patient_id() if text == self._shown_text else None
+        self._shown_text = text
+        self.model.set_hits(hits)
+        if not hits:
+            self.count_label.setText("")
+            if short_phone_query(text):
+                self._show_hint(f"Type at least {MIN_PHONE_DIGITS} digits to search by phone.")
+            else:
+                self._show_hint(f"No clients match \u201c{text}\u201d.\nCheck the spelling, or try a phone "
+                                "number, email or Instagram handle.")
+        else:
+            more = len(hits) >= SEARCH_LIMIT
+            self.count_label.setText(
+                f"Showing the first {len(hits)} matches \u2014 keep typing to narrow down" if more
+                else display_count(len(hits), "match", "matches"))
+            self._pages.setCurrentWidget(self.table)
+            row_index = max(self.model.row_of(keep), 0) if keep else 0
+            self.table.selectRow(row_index)
+            self.table.scrollTo(self.model.index(row_index, 0))
+        self.results_shown.emit(len(hits))
+        if self._open_when_shown:
+            self._open_when_shown = False
+            self.open_current()
+
+    def _show_idle(self) -> None:
+        self._shown_text = ""
+        self.model.clear()
+        self.count_label.setText("")
+        self._show_hint("Start typing to find a client.\nA name, the last 4+ digits of a phone number, "
+                        "an email or an @instagram handle.")
+
+    def _show_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self._pages.setCurrentWidget(self.hint)
+
+    def _open_row(self, row_index: int) -> None:
+        patient_id = self.model.patient_id(row_index)
+        if patient_id:
+            self.open_requested.emit(patient_id)
+
+    # --- keyboard -----------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return super().eventFilter(watched, event)
+        key = event.key()
+        if watched is self.field:
+            if key in _NAV_KEYS and self.model.rowCount():
+                QApplication.sendEvent(self.table, QKeyEvent(event.type(), key, event.modifiers()))
+                return True
+            if key in _ENTER_KEYS:
+                if self.searching:
+                    self._run_search_then_open()
+                else:
+                    self.open_current()
+                return True
+            if key == Qt.Key.Key_Escape:
+                if self.field.text():
+                    self.field.clear()
+                else:
+                    self.escape_pressed.emit()
+                return True
+        elif watched is self.table and key == Qt.Key.Key_Escape:
+            self.focus_search()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _run_search_then_open(self) -> None:
+        """Enter pressed before the results caught up with the typing: open the first fresh hit."""
+        self._open_when_shown = True
+        if self._debounce.isActive():
+            self._run_search()
