@@ -104,6 +104,8 @@ def update(ctx: Ctx, patient: Patient, changes: dict[str, Any]) -> dict[str, tup
 
 
 def delete(ctx: Ctx, patient: Patient) -> None:
+    if patient.deleted:  # already gone: nothing changes, so nothing to sync or audit
+        return
     rows.tombstone(ctx, patient)
     _index(ctx, patient)
     audit.append(ctx, "patient.delete", "patient", patient.id, {})

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-from app.db.models import AuditEntry
+from app.db.models import AuditEntry, Patient
 from app.db.store import Store, open_store
 from app.repositories import audit, patients
 from app.repositories.context import Actor
@@ -169,3 +169,13 @@ def test_the_chain_continues_across_transactions_and_reopening(store: Store, cha
         assert verify(again) == audit.ChainReport(ok=True, checked=6)
     finally:
         again.close()
+
+
+def test_deleting_a_patient_is_audited_once(store: Store, actor: Actor, chain: list[str]) -> None:
+    for _ in range(2):
+        with unit_of_work(store, actor) as ctx:
+            p = ctx.session.get(Patient, chain[0])
+            assert p is not None
+            patients.delete(ctx, p)
+    assert [r.action for r in history(store)].count("patient.delete") == 1
+    assert verify(store) == audit.ChainReport(ok=True, checked=6)
