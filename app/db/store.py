@@ -177,8 +177,19 @@ def _backup(path: Path, revision: str | None, clock: Clock) -> Path:
     folder.mkdir(exist_ok=True)
     stamp = clock.now().astimezone(UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"glowdesk-{stamp}-schema-{revision or 'none'}.db"
-    shutil.copy2(path, target)
-    os.chmod(target, 0o600)
+    # copy under a temporary name first: a copy cut short (full disk) never counts as a backup
+    partial = target.with_name(target.name + ".partial")
+    try:
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out, path.open("rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(partial, 0o600)
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     backups = sorted(folder.glob("glowdesk-*.db"))
     for old in backups[:-KEEP_BACKUPS]:
         old.unlink(missing_ok=True)

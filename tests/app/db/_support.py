@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 
+from app.db import schema
+from app.db.keys import load_key
 from app.db.models import Patient
-from app.db.store import Store
+from app.db.store import DB_NAME, Store, _make_engine
 from app.repositories import patients
 from app.repositories.context import Actor
 from app.repositories.uow import unit_of_work
@@ -51,3 +55,19 @@ def add_patient(store: Store, first_name: str, last_name: str, **kw: Any) -> str
 def scalar(store: Store, sql: str, **params: Any) -> Any:
     with store.session() as s:
         return s.execute(sa.text(sql), params).scalar()
+
+
+def keyed_engine(home: Path, *, create: bool) -> sa.Engine:
+    """A SQLCipher engine on ``home``'s database with its real key, outside of open_store."""
+    home.mkdir(parents=True, exist_ok=True)
+    return _make_engine(home / DB_NAME, load_key(home, create=create))
+
+
+def downgrade_to_0001(home: Path) -> None:
+    """Take a store back to schema 0001 with Alembic (as an older Glowdesk left it)."""
+    engine = keyed_engine(home, create=False)
+    cfg = schema.alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0001")
+    engine.dispose()

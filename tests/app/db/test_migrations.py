@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from alembic.script import ScriptDirectory
 
 from app.db import schema
@@ -20,7 +19,7 @@ from app.db.store import BACKUP_DIR, DB_NAME, KEEP_BACKUPS, _make_engine, open_s
 from app.repositories import audit, patients
 from app.repositories.uow import unit_of_work
 from core.clock import FixedClock
-from tests.app.db._support import CLINIC_ID, add_patient, owner, scalar
+from tests.app.db._support import CLINIC_ID, add_patient, downgrade_to_0001, keyed_engine, owner, scalar
 
 T0 = datetime(2026, 5, 4, 8, 30, tzinfo=UTC)
 
@@ -36,11 +35,6 @@ OLD_PATIENTS = [
 
 def sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def keyed_engine(home: Path, *, create: bool) -> sa.Engine:
-    home.mkdir(parents=True, exist_ok=True)
-    return _make_engine(home / DB_NAME, load_key(home, create=create))
 
 
 def store_at_0001_with_patients(home: Path) -> None:
@@ -62,15 +56,6 @@ def store_at_0001_with_patients(home: Path) -> None:
             ],
         )
     assert schema.current_revision(engine) == "0001"
-    engine.dispose()
-
-
-def downgrade_to_0001(home: Path) -> None:
-    engine = keyed_engine(home, create=False)
-    cfg = schema.alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0001")
     engine.dispose()
 
 

@@ -27,6 +27,7 @@ from app.db import errors
 from app.db.errors import (
     CorruptStoreError,
     DiskFullError,
+    KeyFileUnreadableError,
     NoKeychainError,
     NoKeyError,
     ReadOnlyStoreError,
@@ -37,7 +38,7 @@ from app.db.keys import KEY_FILE_ENV, KEYRING_SERVICE, forget_keyring_key
 from app.db.store import open_store
 from app.repositories import audit, patients
 from app.repositories.uow import unit_of_work
-from tests.app.db._support import add_patient, new_patient, owner, scalar
+from tests.app.db._support import add_patient, downgrade_to_0001, new_patient, owner, scalar
 
 SECRET_NAMES = ("Wilhelmina", "Pemberton-Vasquez", "wilhelmina.pv@examplemail.com", "4155550168")
 REPO = Path(__file__).resolve().parents[3]
@@ -315,7 +316,8 @@ def test_a_full_disk_says_so_and_leaves_nothing_half_written(
 #
 # CI runs as root, for whom chmod changes nothing. The store is opened in a child process that
 # drops to the unprivileged user `nobody` after importing (the interpreter lives under /root,
-# which nobody may not read), so the kernel really refuses the writes.
+# which nobody may not read), so the kernel really refuses the writes. One child opens every
+# scenario, each with its own data folder and key file.
 
 CHILD = r"""
 import json, os, sys
@@ -324,17 +326,21 @@ import sqlalchemy, sqlcipher3, alembic.command, alembic.config, alembic.script  
 from app.db.store import open_store
 from app.db.errors import StoreError
 os.setgroups([])
-os.setgid({gid})
-os.setuid({uid})
-try:
-    store = open_store(sys.argv[1])
-except StoreError as exc:
-    print(json.dumps({{"error": type(exc).__name__, "message": str(exc)}}))
-else:
-    with store.session() as s:
-        n = s.execute(sqlalchemy.text("SELECT count(*) FROM patient")).scalar()
-    store.close()
-    print(json.dumps({{"error": None, "patients": n}}))
+os.setgid(int(sys.argv[2]))
+os.setuid(int(sys.argv[1]))
+for arg in sys.argv[3:]:
+    name, home, key_file = arg.split("::")
+    os.environ["GLOWDESK_KEY_FILE"] = key_file
+    try:
+        store = open_store(home)
+    except Exception as exc:  # reported, so one scenario's crash does not hide the others
+        result = {"error": type(exc).__name__, "message": str(exc), "store_error": isinstance(exc, StoreError)}
+    else:
+        with store.session() as s:
+            n = s.execute(sqlalchemy.text("SELECT count(*) FROM patient")).scalar()
+        store.close()
+        result = {"error": None, "patients": n}
+    print(json.dumps({name: result}))
 """
 
 
@@ -350,86 +356,172 @@ def _nobody() -> tuple[int, int] | None:
     return entry.pw_uid, entry.pw_gid
 
 
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A folder outside root's private tmp_path that `nobody` can reach."""
-    base = Path(tempfile.mkdtemp(prefix="glowdesk-ro-", dir="/tmp"))
-    base.chmod(0o755)
-    yield base
-    shutil.rmtree(base, ignore_errors=True)
-
-
-def open_as(user: tuple[int, int], home: Path, key_file: Path) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GLOWDESK_")}
-    env[KEY_FILE_ENV] = str(key_file)
-    env["PYTHONPATH"] = str(REPO)
-    code = CHILD.format(uid=user[0], gid=user[1])
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(home)], env=env, cwd="/", capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def chown_tree(path: Path, user: tuple[int, int]) -> None:
     os.chown(path, *user)
     for f in path.rglob("*"):
         os.chown(f, *user)
 
 
-@pytest.fixture
-def as_nobody(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[tuple[int, int], Path, Path]:
+class Scenario:
+    def __init__(self, base: Path, name: str, user: tuple[int, int]) -> None:
+        self.name = name
+        self.home = base / name / "home"
+        self.key_file = base / name / "keys" / "glowdesk.key"
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(KEY_FILE_ENV, str(self.key_file))
+            seeded(self.home)
+        (base / name).chmod(0o755)
+        chown_tree(self.key_file.parent, user)
+        chown_tree(self.home, user)
+        self.before = sha(self.home / "glowdesk.db")
+
+    def arg(self, home: Path | None = None) -> str:
+        return f"{self.name}::{home or self.home}::{self.key_file}"
+
+
+@pytest.fixture(scope="module")
+def as_nobody() -> Iterator[dict[str, tuple[Scenario, dict[str, object]]]]:
+    """Each scenario's folder as the test leaves it, and what `nobody` got opening it."""
     user = _nobody()
     if user is None:
         pytest.skip("needs root (to drop to the user `nobody`) to make a folder really read-only")
-    key_file = shared_dir / "keys" / "glowdesk.key"
-    monkeypatch.setenv(KEY_FILE_ENV, str(key_file))
-    home = shared_dir / "home"
-    seeded(home)
-    chown_tree(shared_dir / "keys", user)
-    return user, home, key_file
+    base = Path(tempfile.mkdtemp(prefix="glowdesk-ro-", dir="/tmp"))  # tmp_path is root-only
+    base.chmod(0o755)
+    try:
+        s = {name: Scenario(base, name, user) for name in ("owner", "folder", "file", "new", "key")}
+        # the folder and its files belong to the user: everything works
+        # the folder itself belongs to someone else (0755), its files to the user
+        os.chown(s["folder"].home, 0, 0)
+        # a database file the user may read but not write
+        (s["file"].home / "glowdesk.db").chmod(0o400)
+        # a data folder to be made where the user may not create one
+        s["new"].key_file.unlink()
+        # the key file is root's own 0600 file
+        os.chown(s["key"].key_file, 0, 0)
+        args = [sc.arg() for sc in s.values() if sc.name != "new"]
+        args.append(s["new"].arg(base / "new" / "elsewhere" / "home"))
+        (base / "new").chmod(0o755)
+        os.chown(base / "new", 0, 0)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("GLOWDESK_")}
+        env["PYTHONPATH"] = str(REPO)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(user[0]), str(user[1]), *args],
+            env=env, cwd="/", capture_output=True, text=True, timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        results: dict[str, dict[str, object]] = {}
+        for line in done.stdout.splitlines():
+            results.update(json.loads(line))
+        yield {name: (sc, results[name]) for name, sc in s.items()}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
-def test_the_same_store_opens_for_its_owner(as_nobody: tuple[tuple[int, int], Path, Path]) -> None:
-    user, home, key_file = as_nobody
-    chown_tree(home, user)  # the folder and its files belong to the user: everything works
-    assert open_as(user, home, key_file) == {"error": None, "patients": 1}
+def test_the_same_store_opens_for_its_owner(as_nobody: dict[str, tuple[Scenario, dict[str, object]]]) -> None:
+    _, result = as_nobody["owner"]
+    assert result == {"error": None, "patients": 1}
 
 
-def test_a_data_folder_the_user_may_not_write_to(as_nobody: tuple[tuple[int, int], Path, Path]) -> None:
-    user, home, key_file = as_nobody
-    chown_tree(home, user)
-    os.chown(home, 0, 0)  # the folder itself belongs to someone else and is 0755
-    home.chmod(0o755)
-    before = sha(home / "glowdesk.db")
-    result = open_as(user, home, key_file)
+def test_a_data_folder_the_user_may_not_write_to(as_nobody: dict[str, tuple[Scenario, dict[str, object]]]) -> None:
+    scenario, result = as_nobody["folder"]
     assert result["error"] == ReadOnlyStoreError.__name__
-    assert str(home) in str(result["message"])
-    assert sha(home / "glowdesk.db") == before
+    assert str(scenario.home) in str(result["message"])
+    assert sha(scenario.home / "glowdesk.db") == scenario.before
 
 
-def test_a_read_only_database_file(as_nobody: tuple[tuple[int, int], Path, Path]) -> None:
-    user, home, key_file = as_nobody
-    chown_tree(home, user)
-    (home / "glowdesk.db").chmod(0o400)
-    assert open_as(user, home, key_file)["error"] == ReadOnlyStoreError.__name__
+def test_a_read_only_database_file(as_nobody: dict[str, tuple[Scenario, dict[str, object]]]) -> None:
+    scenario, result = as_nobody["file"]
+    assert result["error"] == ReadOnlyStoreError.__name__
+    assert sha(scenario.home / "glowdesk.db") == scenario.before
 
 
 def test_a_new_data_folder_where_the_user_may_not_create_one(
-    as_nobody: tuple[tuple[int, int], Path, Path], shared_dir: Path
+    as_nobody: dict[str, tuple[Scenario, dict[str, object]]],
 ) -> None:
-    user, _, key_file = as_nobody
-    key_file.unlink()
-    result = open_as(user, shared_dir / "elsewhere" / "home", key_file)
+    scenario, result = as_nobody["new"]
     assert result["error"] == ReadOnlyStoreError.__name__
-    assert not key_file.exists()  # no key made for a database that could not be created
+    assert not scenario.key_file.exists()  # no key made for a database that could not be created
 
 
-def test_a_key_file_the_user_may_not_read(as_nobody: tuple[tuple[int, int], Path, Path]) -> None:
-    user, home, key_file = as_nobody
-    chown_tree(home, user)
-    os.chown(key_file, 0, 0)  # root's 0600 file
-    result = open_as(user, home, key_file)
-    assert result["error"] is not None, "an unreadable key file must be a StoreError, not a crash"
-    assert str(key_file) in str(result["message"])
+def test_a_key_file_the_user_may_not_read(as_nobody: dict[str, tuple[Scenario, dict[str, object]]]) -> None:
+    scenario, result = as_nobody["key"]
+    assert result["store_error"], f"a StoreError, not a crash: {result}"
+    assert result["error"] == KeyFileUnreadableError.__name__
+    assert str(scenario.key_file) in str(result["message"])
+
+
+# --- a real small disk (tmpfs), where the machine lets us mount one --------------------------
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MB tmpfs: a disk that really fills up and can really be made read-only."""
+    point = tmp_path / "disk"
+    point.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(point)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"this machine does not allow mounting a tmpfs: {done.stderr.strip()}")
+    try:
+        yield point
+    finally:
+        subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def fill_disk(folder: Path, leave: int) -> Path:
+    filler = folder / "filler.bin"
+    free = shutil.disk_usage(folder).free
+    with filler.open("wb") as fh:
+        fh.write(b"\0" * max(free - leave, 0))
+    return filler
+
+
+def test_a_backup_that_does_not_fit_is_a_disk_full_error_and_leaves_no_partial_copy(tiny_disk: Path) -> None:
+    home = tiny_disk / "home"
+    store = open_store(home)
+    with unit_of_work(store, owner(store)) as ctx:
+        patients.create_many(ctx, (new_patient(f"Filler{i}", "Patient", notes="n" * 1500) for i in range(200)),
+                             reason="test")
+    store.close()
+    downgrade_to_0001(home)
+    db = home / "glowdesk.db"
+    before = sha(db)
+    filler = fill_disk(tiny_disk, leave=db.stat().st_size // 2)
+    with pytest.raises(DiskFullError):
+        open_store(home)
+    assert sha(db) == before  # not migrated without a backup
+    assert not [p for p in (home / "backups").iterdir()]  # and no half copy passing for one
+    filler.unlink()
+    store = open_store(home)  # once there is room, the upgrade goes through
+    store.close()
+    assert len(list((home / "backups").glob("glowdesk-*.db"))) == 1
+
+
+def test_a_disk_that_fills_up_during_a_write(tiny_disk: Path) -> None:
+    home = tiny_disk / "home"
+    store = open_store(home)
+    kept = add_patient(store, "Ada", "Keeping")
+    fill_disk(tiny_disk, leave=64 * 1024)
+    try:
+        with pytest.raises(DiskFullError):
+            with unit_of_work(store, owner(store)) as ctx:
+                patients.create_many(
+                    ctx, (new_patient("Wilhelmina", "Pemberton-Vasquez", notes="n" * 3000) for _ in range(100)),
+                    reason="test",
+                )
+        assert scalar(store, "SELECT count(*) FROM patient") == 1
+        assert scalar(store, "SELECT id FROM patient") == kept
+    finally:
+        store.close()
+
+
+def test_a_read_only_disk(tiny_disk: Path) -> None:
+    home = tiny_disk / "home"
+    seeded(home)
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    with pytest.raises(ReadOnlyStoreError) as err:
+        open_store(home)
+    assert str(home) in str(err.value)
+    assert_front_desk_sentence(err.value)
