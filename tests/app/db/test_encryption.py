@@ -8,13 +8,14 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from app.db.keys import KEY_FILE_ENV, KEYRING_SERVICE
-from app.db.store import Store, open_store
+from app.db.keys import KEY_FILE_ENV, KEYRING_SERVICE, load_key
+from app.db.store import Store, _make_engine, open_store
 from app.repositories import patients
 from app.repositories.uow import unit_of_work
 from core.phone import phone_digits
-from tests.app.db._support import add_patient, owner
+from tests.app.db._support import add_patient, downgrade_to_0001, owner
 
 PEOPLE = [
     # first, last, phone (E.164), email, instagram
@@ -148,3 +149,23 @@ def test_database_and_key_file_are_private_to_the_user(
     open_store(home).close()
     assert stat.S_IMODE((home / "glowdesk.db").stat().st_mode) == 0o600
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_backups_made_before_an_upgrade_are_encrypted_too(home: Path) -> None:
+    store = open_store(home)
+    fill(store)
+    store.close()
+    downgrade_to_0001(home)
+    open_store(home).close()  # the upgrade copies the file to backups/ first
+    (backup,) = (home / "backups").glob("glowdesk-*.db")
+    engine = _make_engine(backup, load_key(home, create=False))  # a real copy, with the patients in it
+    with engine.connect() as c:
+        assert c.execute(sa.text("SELECT count(*) FROM patient")).scalar() == len(PEOPLE)
+    engine.dispose()
+    assert leaked(home) == {}
+    con = sqlite3.connect(backup)
+    try:
+        with pytest.raises(sqlite3.DatabaseError):
+            con.execute("SELECT name FROM sqlite_master").fetchall()
+    finally:
+        con.close()
