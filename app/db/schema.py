@@ -8,9 +8,13 @@ Alembic's head.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 REVISIONS: tuple[str, ...] = ("0001", "0002")
 HEAD = REVISIONS[-1]
@@ -27,7 +31,7 @@ def current_revision(engine: Engine) -> str | None:
         return c.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one_or_none()
 
 
-def alembic_config():  # type: ignore[no-untyped-def]
+def alembic_config() -> Config:
     from alembic.config import Config
 
     cfg = Config()

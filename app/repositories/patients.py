@@ -156,7 +156,8 @@ def find_by_phone(ctx: Ctx, phones: Iterable[str]) -> dict[str, str]:
         for pid, phone in ctx.session.execute(
             select(Patient.id, Patient.phone).where(Patient.phone.in_(chunk), Patient.deleted.is_(False))
         ):
-            found[phone] = pid
+            if phone is not None:
+                found[phone] = pid
     return found
 
 
@@ -170,7 +171,8 @@ def find_by_email_key(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
                 Patient.email_key.in_(chunk), Patient.deleted.is_(False)
             )
         ):
-            found[key] = pid
+            if key is not None:
+                found[key] = pid
     return found
 
 
