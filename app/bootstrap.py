@@ -28,6 +28,10 @@ NO_DISPLAY = (
     "Glowdesk needs a display to open its window (none found: set DISPLAY or WAYLAND_DISPLAY; "
     "to check the app without one, run: python main.py --demo --self-test)."
 )
+OFFSCREEN_ONLY = (
+    "Glowdesk would open its window nowhere: QT_QPA_PLATFORM is set to offscreen; unset it to see "
+    "the window, or run: python main.py --demo --self-test."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,14 +57,25 @@ def _positive(text: str) -> int:
     return value
 
 
-def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None) -> str | None:
-    """Why no window can open here (one line), or None when a display (or offscreen) is there."""
+def display_problem(env: Mapping[str, str] | None = None, platform: str | None = None, *,
+                    self_test: bool = False) -> str | None:
+    """Why the window cannot be seen here (one line), or None.
+
+    The self-test runs offscreen and needs no display. A normal run does: on the offscreen or
+    minimal platform the window would be drawn nowhere (``make run`` on a headless machine sets
+    ``QT_QPA_PLATFORM=offscreen``), so that is refused too rather than left running invisibly.
+    """
     env = os.environ if env is None else env
     platform = sys.platform if platform is None else platform
     qpa = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    x11_like = platform.startswith("linux") or "bsd" in platform
     if qpa in HEADLESS_PLATFORMS:
-        return None
-    if not (platform.startswith("linux") or "bsd" in platform):
+        if self_test:
+            return None
+        if x11_like and not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+            return NO_DISPLAY
+        return OFFSCREEN_ONLY
+    if not x11_like:
         return None  # Windows and macOS always have their own display
     if qpa == "xcb":
         has_display = bool(env.get("DISPLAY"))
@@ -114,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a check needs no screen
-    problem = display_problem()
+    problem = display_problem(self_test=args.self_test)
     if problem:
         _err(problem)
         return EXIT_NO_DISPLAY

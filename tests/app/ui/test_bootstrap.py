@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.bootstrap import NO_DISPLAY, display_problem
+from app.bootstrap import NO_DISPLAY, OFFSCREEN_ONLY, display_problem
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -44,12 +44,24 @@ def test_display_detection():
     assert display_problem({}, linux) == NO_DISPLAY
     assert display_problem({"DISPLAY": ":0"}, linux) is None
     assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, linux) is None
-    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, linux) is None
-    assert display_problem({"QT_QPA_PLATFORM": "minimal"}, linux) is None
     assert display_problem({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "w"}, linux) == NO_DISPLAY
     assert display_problem({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, linux) == NO_DISPLAY
     assert display_problem({}, "win32") is None
     assert display_problem({}, "darwin") is None
+    # offscreen is for the self-test; a normal run there would draw its window nowhere
+    for platform in ("offscreen", "minimal"):
+        assert display_problem({"QT_QPA_PLATFORM": platform}, linux, self_test=True) is None
+        assert display_problem({"QT_QPA_PLATFORM": platform}, linux) == NO_DISPLAY
+        assert display_problem({"QT_QPA_PLATFORM": platform, "DISPLAY": ":0"}, linux) == OFFSCREEN_ONLY
+        assert display_problem({"QT_QPA_PLATFORM": platform}, "win32") == OFFSCREEN_ONLY
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux decides by DISPLAY/WAYLAND_DISPLAY")
+def test_make_run_on_a_headless_machine_does_not_hang_offscreen(tmp_path):
+    """The Makefile exports QT_QPA_PLATFORM=offscreen when there is no display."""
+    result = run_main("--demo", env=clean_env(tmp_path, QT_QPA_PLATFORM="offscreen"), timeout=60)
+    assert result.returncode == 2
+    assert (result.stdout + result.stderr).strip() == NO_DISPLAY
 
 
 def test_demo_self_test_builds_the_clinic_and_prints_one_summary_line(tmp_path):
@@ -78,11 +90,11 @@ def test_a_store_that_cannot_open_is_one_clear_line_and_non_zero(tmp_path):
     assert run_main("--demo", "--self-test", "--patients", "20", env=env).returncode == 0
     (tmp_path / "other.key").write_text("ab" * 32 + "\n", encoding="ascii")
     env["GLOWDESK_KEY_FILE"] = str(tmp_path / "other.key")
-    result = run_main("--demo", env=env, timeout=60)
+    result = run_main("--demo", "--self-test", env=env, timeout=60)
     assert result.returncode == 1
     lines = (result.stdout + result.stderr).strip().splitlines()
     assert len(lines) == 1, lines
-    assert lines[0].startswith("Glowdesk could not open: The database key does not match")
+    assert lines[0].startswith("self-test failed: The database key does not match")
     assert "Traceback" not in result.stderr
 
 
