@@ -260,7 +260,7 @@ def open_store(
         except DBAPIError as exc:
             mapped = translate(exc, path)
             if isinstance(mapped, CorruptStoreError) and not existed:
-                raise
+                raise mapped from exc
             if isinstance(mapped, CorruptStoreError) and (home / KEYCHECK_NAME).exists():
                 raise CorruptStoreError() from exc
             if isinstance(mapped, CorruptStoreError):
@@ -271,7 +271,10 @@ def open_store(
             if current is not None and current not in schema.REVISIONS:
                 raise DatabaseTooNewError(current)
             if not migrate:
-                raise StoreError("The database needs an upgrade; open it with migrate=True.")
+                raise StoreError(
+                    "This Glowdesk database needs an upgrade before it can be used here. "
+                    "Start the Glowdesk app once to upgrade it (a backup is made first)."
+                )
             if current is not None:
                 with engine.connect() as c:
                     c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -287,7 +290,11 @@ def open_store(
         if mapped is None:
             raise
         raise mapped from exc
-    store = Store(home, engine, dbkey, clock)
+    try:
+        store = Store(home, engine, dbkey, clock)
+    except BaseException:
+        engine.dispose()
+        raise
     if not plaintext_for_benchmark:
         _write_key_check(home, dbkey)
     return store
