@@ -455,12 +455,12 @@ def test_a_key_file_the_user_may_not_read(as_nobody: dict[str, tuple[Scenario, d
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 4 MB tmpfs: a disk that really fills up and can really be made read-only."""
+    """An 8 MB tmpfs: a disk that really fills up and can really be made read-only."""
     point = tmp_path / "disk"
     point.mkdir()
     if os.geteuid() != 0 or shutil.which("mount") is None:
         pytest.skip("mounting a small tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(point)],
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m,mode=0700", "tmpfs", str(point)],
                           capture_output=True, text=True)
     if done.returncode != 0:
         pytest.skip(f"this machine does not allow mounting a tmpfs: {done.stderr.strip()}")
