@@ -6,7 +6,7 @@ An action that needs a permission is hidden from roles without it (core's permis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum, auto
 
@@ -85,7 +85,7 @@ class Actions(QObject):
     def __getitem__(self, action_id: ActionId) -> QAction:
         return self._actions[action_id]
 
-    def __iter__(self) -> Iterable[ActionId]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[ActionId]:
         return iter(self._actions)
 
     def on(self, action_id: ActionId, slot: Callable[[], object]) -> None:

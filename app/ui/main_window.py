@@ -55,9 +55,9 @@ class MainWindow(QMainWindow):
         self.summary: StoreSummary | None = None
         self.last_error: str | None = None
 
-        self.actions = Actions(self)
-        self.actions.apply_role(desk.actor_role)
-        self.actions.fill_menu_bar(self.menuBar())
+        self.action_registry = Actions(self)
+        self.action_registry.apply_role(desk.actor_role)
+        self.action_registry.fill_menu_bar(self.menuBar())
 
         self.search = PatientSearchPanel(desk)
         self.detail = PatientDetailPanel()
@@ -81,12 +81,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
         self._build_status_bar()
 
-        self.actions.on(ActionId.FIND, self.search.focus_search)
-        self.actions.on(ActionId.OPEN_RECORD, self.search.open_current)
-        self.actions.on(ActionId.CLOSE_RECORD, self.close_record)
-        self.actions.on(ActionId.REFRESH, self.refresh)
-        self.actions.on(ActionId.QUIT, self.close)
-        self.actions.on(ActionId.ABOUT, self._about)
+        self.action_registry.on(ActionId.FIND, self.search.focus_search)
+        self.action_registry.on(ActionId.OPEN_RECORD, self.search.open_current)
+        self.action_registry.on(ActionId.CLOSE_RECORD, self.close_record)
+        self.action_registry.on(ActionId.REFRESH, self.refresh)
+        self.action_registry.on(ActionId.QUIT, self.close)
+        self.action_registry.on(ActionId.ABOUT, self._about)
         self.search.open_requested.connect(self.open_patient)
         self.search.escape_pressed.connect(self.close_record)
         desk.ops.changes_did_happen.connect(self._changes_did_happen)

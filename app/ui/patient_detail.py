@@ -66,9 +66,9 @@ class PatientDetailPanel(QStackedWidget):
 
     def visible_text(self) -> str:
         """Everything the panel shows now, as one string (for tests and accessibility checks)."""
-        page = self.currentWidget()
-        if page is self._scroll:
-            page = self._scroll.widget()
+        page = self._scroll.widget() if self.currentWidget() is self._scroll else self.currentWidget()
+        if page is None:
+            return ""
         return "\n".join(w.text() for w in page.findChildren(QLabel) if w.text())
 
     # --- pieces -------------------------------------------------------------------------------

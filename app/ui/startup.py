@@ -59,7 +59,7 @@ class DialogProgress:
         if self._dialog is None:
             dialog = QProgressDialog(stage, "", 0, 0)
             dialog.setWindowTitle("Glowdesk")
-            dialog.setCancelButton(None)  # type: ignore[arg-type]
+            dialog.setCancelButton(None)
             dialog.setMinimumDuration(400)
             dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
             dialog.setMinimumWidth(420)

@@ -147,7 +147,7 @@ def test_a_patient_change_refreshes_the_search_and_the_count(window, qtbot, clin
 def test_actions_are_in_a_registry_with_shortcuts(window):
     from app.ui.actions import ActionId
 
-    assert window.actions[ActionId.FIND].shortcut().toString() == "Ctrl+F"
-    assert window.actions[ActionId.QUIT].shortcut().toString() == "Ctrl+Q"
+    assert window.action_registry[ActionId.FIND].shortcut().toString() == "Ctrl+F"
+    assert window.action_registry[ActionId.QUIT].shortcut().toString() == "Ctrl+Q"
     menus = [a.text() for a in window.menuBar().actions()]
     assert menus == ["&File", "&Clients", "&Help"]
