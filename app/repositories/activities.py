@@ -14,9 +14,8 @@ from sqlalchemy import ColumnElement, or_, select
 
 from app.db.models import Activity
 from app.repositories import rows
+from app.repositories.clinic import bulk_insert
 from app.repositories.context import Ctx
-
-BATCH = 2000
 
 # Activity types written so far (free text in the table; these are the names code uses).
 LEAD_RECEIVED = "lead.received"
@@ -57,23 +56,10 @@ def append(
     )
 
 
-def append_many(ctx: Ctx, activities: Iterable[Activity], *, release: bool = False) -> int:
-    """Append prepared entries, flushing every :data:`BATCH` rows (``release``: see
-    :func:`app.repositories.leads.create_many`)."""
-    count = 0
-    for activity in activities:
-        rows.insert(ctx, activity)
-        count += 1
-        if count % BATCH == 0:
-            _flush(ctx, release)
-    _flush(ctx, release)
-    return count
-
-
-def _flush(ctx: Ctx, release: bool) -> None:
-    ctx.session.flush()
-    if release:
-        ctx.session.expunge_all()
+def append_many(ctx: Ctx, activities: Iterable[Activity]) -> int:
+    """Append many timeline entries, with the bookkeeping and outbox entry of
+    :func:`append`, in batches (see :func:`app.repositories.clinic.bulk_insert`)."""
+    return bulk_insert(ctx, Activity, activities)
 
 
 def for_patient(

@@ -17,10 +17,10 @@ from sqlalchemy import or_, select
 
 from app.db.models import Appointment, Service
 from app.repositories import rows
+from app.repositories.clinic import bulk_insert
 from app.repositories.context import Ctx
 from core.states import ACTIVE_APPOINTMENT_STATES
 
-BATCH = 2000
 #: No appointment runs longer than this; it bounds the index range scanned for overlaps.
 MAX_LENGTH = timedelta(hours=24)
 ACTIVE = tuple(sorted(s.value for s in ACTIVE_APPOINTMENT_STATES))
@@ -42,23 +42,10 @@ def create(ctx: Ctx, appointment: Appointment) -> Appointment:
     return rows.insert(ctx, appointment)
 
 
-def create_many(ctx: Ctx, appointments: Iterable[Appointment], *, release: bool = False) -> int:
-    """Insert prepared appointments, flushing every :data:`BATCH` rows (``release``: see
-    :func:`app.repositories.leads.create_many`). No conflict check: callers check first."""
-    count = 0
-    for appointment in appointments:
-        rows.insert(ctx, appointment)
-        count += 1
-        if count % BATCH == 0:
-            _flush(ctx, release)
-    _flush(ctx, release)
-    return count
-
-
-def _flush(ctx: Ctx, release: bool) -> None:
-    ctx.session.flush()
-    if release:
-        ctx.session.expunge_all()
+def create_many(ctx: Ctx, appointments: Iterable[Appointment]) -> int:
+    """Insert many appointments, with the bookkeeping and outbox entry of :func:`create`, in
+    batches (see :func:`app.repositories.clinic.bulk_insert`). No conflict check: callers check."""
+    return bulk_insert(ctx, Appointment, appointments)
 
 
 def get(ctx: Ctx, appointment_id: str) -> Appointment | None:

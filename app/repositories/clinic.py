@@ -2,19 +2,35 @@
 
 Creation goes through :func:`app.repositories.rows.insert` (bookkeeping and outbox entry in the
 same transaction). Lists leave out tombstoned rows and, unless asked, inactive ones.
+
+:func:`bulk_insert` is the many-rows form of ``rows.insert`` for any clinic-owned table (imports,
+the demo clinic): the same bookkeeping and outbox entries, written with one executemany per batch
+instead of the ORM unit of work, which is several times faster for tens of thousands of rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from app.db.models import Clinic, ClinicOwned, Device, Location, Room, Service, Staff, Syncable
+from app.db.models import (
+    APPEND_ONLY,
+    Clinic,
+    ClinicOwned,
+    Device,
+    Location,
+    OutboxEntry,
+    Room,
+    Service,
+    Staff,
+    Syncable,
+)
 from app.repositories import rows
 from app.repositories.context import Ctx
+from core.ids import new_id
 
 R = TypeVar("R", bound=Syncable)
 Owned = TypeVar("Owned", bound=ClinicOwned)
@@ -168,3 +184,73 @@ def list_services(
         filters.append(Service.category == category)
     return _list(ctx, Service, clinic_id, *filters, active_only=active_only,
                  order=(Service.category, Service.name))
+
+
+# --- bulk ------------------------------------------------------------------------------------
+
+BULK_BATCH = 2000
+
+
+def bulk_insert(ctx: Ctx, model: type[Owned], items: Iterable[Owned | Mapping[str, Any]]) -> int:
+    """Insert many new rows of ``model`` with the bookkeeping and outbox entry of
+    :func:`app.repositories.rows.insert`, one executemany per :data:`BULK_BATCH` rows.
+
+    ``items`` are unsaved model instances or mappings of column values; a missing id is made
+    here, a missing column takes its default. Instances are read, not attached to the session.
+    """
+    table = model.__table__  # type: ignore[attr-defined]
+    name = str(table.name)
+    fields = rows.data_fields(model)
+    defaults = {c.key: c.default for c in table.columns if c.default is not None}
+    op = "append" if name in APPEND_ONLY else "insert"
+    insert_rows = sa.insert(table)
+    insert_outbox = sa.insert(OutboxEntry.__table__)  # type: ignore[arg-type]
+    staff_id = ctx.actor.staff_id
+    batch: list[dict[str, Any]] = []
+    outbox: list[dict[str, Any]] = []
+    count = 0
+
+    def flush() -> None:
+        if batch:
+            ctx.session.execute(insert_rows, batch)
+            ctx.session.execute(insert_outbox, outbox)
+            batch.clear()
+            outbox.clear()
+
+    ctx.session.flush()  # rows added through the ORM go first, as they were made first
+    for item in items:
+        source: Mapping[str, Any] = item if isinstance(item, Mapping) else _column_values(item, fields)
+        values = {k: source.get(k) for k in fields}
+        for key, value in values.items():
+            if value is None and key in defaults:
+                values[key] = _default(defaults[key])
+        now = ctx.now()
+        hlc = str(ctx.hlc.now())
+        row_id = source.get("id") or new_id()
+        values.update(id=row_id, version=1, hlc=hlc, deleted=False, created_at=now, updated_at=now)
+        batch.append(values)
+        outbox.append({
+            "mutation_id": new_id(), "entity": name, "entity_id": row_id, "op": op,
+            "fields": {k: rows.wire_value(values[k]) for k in fields}, "base_version": 0, "hlc": hlc,
+            "staff_id": staff_id, "created_at": now, "acked_at": None,
+        })
+        count += 1
+        if len(batch) >= BULK_BATCH:
+            flush()
+    flush()
+    if count:
+        ctx.changed.add(name)
+    return count
+
+
+def _column_values(row: Syncable, fields: Sequence[str]) -> dict[str, Any]:
+    state = row.__dict__
+    return {"id": state.get("id"), **{k: state.get(k) for k in fields}}
+
+
+def _default(default: Any) -> Any:
+    if default.is_scalar:
+        return default.arg
+    if default.is_callable:
+        return default.arg(None)  # SQLAlchemy wraps plain callables (dict, list) to take a context
+    return None

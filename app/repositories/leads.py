@@ -10,10 +10,8 @@ from sqlalchemy import select
 
 from app.db.models import Lead
 from app.repositories import rows
+from app.repositories.clinic import bulk_insert
 from app.repositories.context import Ctx
-
-#: Rows added between flushes in :func:`create_many`.
-BATCH = 2000
 
 #: Where a lead came from (DOMAIN.md "Lead sources and attribution").
 SOURCES = (
@@ -32,26 +30,10 @@ def create(ctx: Ctx, lead: Lead) -> Lead:
     return rows.insert(ctx, lead)
 
 
-def create_many(ctx: Ctx, leads: Iterable[Lead], *, release: bool = False) -> int:
-    """Insert many leads (bookkeeping and outbox each), flushing every :data:`BATCH` rows.
-
-    ``release=True`` detaches flushed rows from the session so a very large batch does not keep
-    every object in memory; the caller must not use those objects afterwards.
-    """
-    count = 0
-    for lead in leads:
-        rows.insert(ctx, lead)
-        count += 1
-        if count % BATCH == 0:
-            _flush(ctx, release)
-    _flush(ctx, release)
-    return count
-
-
-def _flush(ctx: Ctx, release: bool) -> None:
-    ctx.session.flush()
-    if release:
-        ctx.session.expunge_all()
+def create_many(ctx: Ctx, leads: Iterable[Lead]) -> int:
+    """Insert many leads, with the bookkeeping and outbox entry of
+    :func:`create`, in batches (see :func:`app.repositories.clinic.bulk_insert`)."""
+    return bulk_insert(ctx, Lead, leads)
 
 
 def get(ctx: Ctx, lead_id: str) -> Lead | None:
