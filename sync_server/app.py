@@ -10,16 +10,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import core
 from core.clock import Clock, SystemClock
+from core.errors import GlowdeskError
 from sync_server.audit import endpoints as audit_endpoints
 from sync_server.clinics import endpoints as clinics_endpoints
-from sync_server.db import Database, check_database, head_revision
-from sync_server.errors import install_error_handlers
+from sync_server.db import SCHEMA_HEAD, Database, check_database
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             return JSONResponse(
                 {"status": "unavailable", "detail": "The database is not reachable."}, status_code=503
             )
-        expected = head_revision()
+        expected = SCHEMA_HEAD
         if revision != expected:
             return JSONResponse(
                 {"status": "unavailable", "detail": "The database schema is not up to date; run migrate.",
@@ -77,3 +77,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     api.include_router(sync_endpoints.router)
     app.include_router(api)
     return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Translate our errors at the edge: ``{"detail": <sentence for the user>, "code": <code>}``.
+
+    Neither part contains patient data. A 401 says how to authenticate (``WWW-Authenticate``).
+    """
+
+    @app.exception_handler(GlowdeskError)
+    async def _glowdesk_error(request: Request, exc: GlowdeskError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status >= 500:
+            log.error("%s on %s %s", exc.code, request.method, request.url.path)
+        return JSONResponse({"detail": exc.user_message, "code": exc.code}, status_code=exc.status,
+                            headers=headers)

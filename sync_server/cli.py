@@ -26,7 +26,7 @@ from core.errors import GlowdeskError
 from core.permissions import Role
 from sync_server.audit import service as audit
 from sync_server.clinics import service as clinics
-from sync_server.db import Database, head_revision
+from sync_server.db import SCHEMA_HEAD, Database
 from sync_server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def _database(settings: Settings, *, migrate: bool = False) -> Iterator[Database
         if migrate or settings.is_sqlite:
             db.upgrade()
         else:
-            current, expected = db.current_revision(), head_revision()
+            current, expected = db.current_revision(), SCHEMA_HEAD
             if current != expected:
                 raise CommandError(
                     f"The database schema is at {current or 'nothing'}, this server needs {expected}:"

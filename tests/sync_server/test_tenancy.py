@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from core.ids import new_id
+from core.permissions import Role
 from sync_server import security, tenancy
+from sync_server.app import create_app
 from sync_server.audit.models import AuditEntry
 from sync_server.clinics.models import Clinic, Device, Staff
 from sync_server.db import Database
 from sync_server.orm import load_all_models
+from sync_server.settings import Settings
 
-from .conftest import Personas
+from .conftest import SECRET, Personas, World
 
 
 def test_another_clinics_device_is_not_found_by_id(client: TestClient, personas: Personas) -> None:
@@ -143,3 +149,41 @@ def test_every_clinic_owned_model_carries_clinic_id() -> None:
         if table.name not in global_tables:
             assert "clinic_id" in table.c, table.name
             assert not table.c.clinic_id.nullable, table.name
+
+
+@pytest.mark.postgres
+def test_a_non_superuser_owner_is_held_to_rls_too(pg_server: Engine, tmp_path: Path) -> None:
+    """The production set-up: tables owned by an ordinary role, FORCE RLS applying to it as well.
+
+    The DBA creates the owner and lets it switch to the request role (docs/server.md); the
+    migration, the admin commands and the API then all work without superuser rights.
+    """
+    owner = f"glowdesk_owner_{secrets.token_hex(4)}"
+    dbname = f"glowdesk_test_owner_{secrets.token_hex(4)}"
+    with pg_server.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{owner}" LOGIN'))
+        conn.execute(text(f'GRANT {tenancy.APP_ROLE} TO "{owner}"'))
+        conn.execute(text(f'CREATE DATABASE "{dbname}" OWNER "{owner}"'))
+    url = make_url(str(pg_server.url)).set(username=owner, database=dbname).render_as_string(hide_password=False)
+    settings = Settings(server_home=tmp_path, database_url=url, secret_key=SECRET)
+    db = Database(settings)
+    try:
+        db.upgrade()
+        world = World(db, security.hash_pin("2468"))
+        a, b = world.clinic("owner-a"), world.clinic("owner-b")
+        world.staff(a, Role.OWNER, "A Owner")
+        world.staff(b, Role.OWNER, "B Owner")
+        device = world.device(a)
+        with db.transaction(write=False) as session:  # the owner itself, no clinic chosen
+            assert session.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one() is False
+            assert session.execute(select(Staff)).scalars().all() == []
+            tenancy.enter_clinic(session, a.id)
+            assert [s.display_name for s in session.execute(select(Staff)).scalars()] == ["A Owner"]
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/healthz").json()["status"] == "ok"
+            assert [s["display_name"] for s in client.get("/api/v1/staff", headers=device.headers()).json()] == ["A Owner"]
+    finally:
+        db.dispose()
+        with pg_server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{owner}"'))
