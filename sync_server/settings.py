@@ -99,16 +99,27 @@ class Settings(BaseSettings):
                 "must share one secret key."
             )
         path = self.server_home / SECRET_KEY_FILENAME
-        try:
-            return path.read_text(encoding="ascii").strip()
-        except FileNotFoundError:
-            pass
+        if path.exists():
+            return _read_secret(path)
         self.server_home.mkdir(parents=True, exist_ok=True)
         key = secrets.token_urlsafe(48)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process won the race: use its key
-            return path.read_text(encoding="ascii").strip()
+        # Write a private temporary file, then link it into place: readers never see a
+        # half-written key, and of two processes racing, the first link wins for both.
+        tmp = path.with_name(f".{SECRET_KEY_FILENAME}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(key + "\n")
-        return key
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+        return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise ConfigError(f"The secret key file {path} is empty; remove it to generate a new key.")
+    return key

@@ -63,3 +63,13 @@ def test_postgresql_needs_a_shared_secret(tmp_path: Path) -> None:
         settings.ensure_secret_key()
     with pytest.raises(ConfigError):
         create_app(settings)
+
+
+def test_processes_racing_to_create_the_secret_agree(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = Settings(server_home=tmp_path / "home")
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: settings.ensure_secret_key(), range(16)))
+    assert len(keys) == 1
+    assert [p.name for p in (tmp_path / "home").iterdir()] == [SECRET_KEY_FILENAME]
