@@ -866,6 +866,8 @@ class _Generator:
 
     def lead_time(self, index: int, total: int) -> datetime:
         """When a lead arrives: spread over the year, daytime and evening, a few very recent."""
+        if index >= total - 2:  # something new on the lead board
+            return self.random_time_between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
         if index >= total - max(3, total // 100):
             start = self.now - timedelta(hours=36)
             return self.random_time_between(start, self.now - timedelta(minutes=5))
@@ -1294,7 +1296,7 @@ class _Generator:
                     status = L.BOOKED
                 else:
                     status = L.LOST if rng.random() < 0.6 else L.QUALIFIED
-            elif row.first_reply_at is None or row.first_reply_at > self.now:
+            elif row.first_reply_at is None or row.first_reply_at > self.now or age < timedelta(hours=2):
                 status = L.NEW
             elif age < timedelta(days=3):
                 status = L.CONTACTED if rng.random() < 0.7 else L.NEW
@@ -1393,7 +1395,7 @@ class _Generator:
                                 occurred_at=at, payload=base))
             if kind == activity_repo.APPOINTMENT_COMPLETED and rng.random() < 0.12:
                 out.append(Activity(id=new_id(), clinic_id=cid, patient_id=pid, type=activity_repo.NOTE,
-                                    actor_id=provider, occurred_at=a.end + timedelta(minutes=5),
+                                    actor_id=provider, occurred_at=min(self.now, a.end + timedelta(minutes=5)),
                                     payload={"text": rng.choice(NOTES)}))
 
 
