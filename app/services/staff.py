@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from app.db.store import Store
 from app.repositories import clinic as clinic_repo
-from app.repositories import rows
+from app.repositories import rows, settings
 from app.repositories.context import Actor
 from app.repositories.uow import system_actor, unit_of_work
 from core.errors import GlowdeskError, ValidationError
@@ -73,7 +73,8 @@ def _dummy_hash() -> str:
 def sign_in(store: Store, *, pin: str, staff_id: str | None = None, name: str | None = None) -> Actor:
     """Check a staff member's PIN and return the :class:`Actor` that later operations act as.
 
-    The staff member is found by ``staff_id`` or by display name (case and spacing ignored).
+    The staff member is found by ``staff_id`` or by display name (case and spacing ignored) among
+    the staff of this workstation's clinic.
     Raises :class:`SignInError` for an unknown or inactive member, an ambiguous name or a wrong
     PIN. A hash made with older cost settings is upgraded in place on success.
     """
@@ -84,7 +85,9 @@ def sign_in(store: Store, *, pin: str, staff_id: str | None = None, name: str | 
             found = clinic_repo.get_staff(ctx, staff_id)
             candidates = [found] if found is not None and found.active else []
         else:
-            candidates = clinic_repo.staff_by_name(ctx, name or "")
+            # the clinic this workstation serves; a demo home may hold more than one clinic
+            clinic_id = settings.get(ctx, settings.CLINIC_ID)
+            candidates = clinic_repo.staff_by_name(ctx, name or "", clinic_id=clinic_id)
         if len(candidates) > 1:
             raise SignInError(
                 "More than one staff member has that name. Sign in by choosing your name from the list."

@@ -441,6 +441,8 @@ def test_a_second_demo_gets_its_own_slug(tmp_path: Path) -> None:
         assert slugs == ["lumiere", "lumiere-2"] and first.patients == second.patients == 0
         with unit_of_work(s, system_actor(s)) as ctx:
             assert settings.get(ctx, settings.CLINIC_ID) == second.clinic_id
+        # two "Olivia Owens" in the file: signing in by name picks the workstation's clinic
+        assert sign_in(s, name="Olivia Owens", pin="1234").staff_id == second.owner_staff_id
     finally:
         s.close()
 
