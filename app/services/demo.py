@@ -1240,6 +1240,13 @@ class _Generator:
             booked_at = max(booked_at, patient.acquired_at + timedelta(hours=1))
             booked_at = min(booked_at, start - timedelta(minutes=30), self.now - timedelta(minutes=rng.randint(5, 600)))
         booked_by = None if rng.random() < 0.3 else res.staff_ids[rng.choice(DESK_BY_LOCATION[loc])]
+        if booked_by is not None and lead is None and not 9 <= booked_at.astimezone(self.tz).hour < 19:
+            # the desk books while it is open; outside those hours it was the online booking page
+            during = self.local(booked_at.astimezone(self.tz).date(), rng.randint(9 * 60, 18 * 60 + 45))
+            if patient.acquired_at < during <= min(self.now, start - timedelta(minutes=30)):
+                booked_at = during
+            else:
+                booked_by = None
         appt = AppointmentPlan(new_id(), patient, service, spec.key, loc, room, device, start, end, status,
                                quantity, lead, booked_at, booked_by)
         self.appointments.append(appt)
