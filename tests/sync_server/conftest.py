@@ -92,7 +92,8 @@ def _pg_admin_engine() -> Engine:
     except OperationalError as exc:
         engine.dispose()
         reason = " ".join(str(exc.orig or exc).split())[:200]
-        pytest.skip(f"PostgreSQL not reachable on 127.0.0.1:5432: {reason}")
+        where = make_url(PG_URL)
+        pytest.skip(f"PostgreSQL not reachable on {where.host}:{where.port or 5432}: {reason}")
     return engine
 
 

@@ -160,6 +160,7 @@ def test_a_bad_setting_is_a_one_line_error(monkeypatch: pytest.MonkeyPatch, caps
     assert err.startswith("error: setting GLOWDESK_DATABASE_URL: ") and err.count("\n") == 1
 
 
+@pytest.mark.postgres
 def test_postgresql_commands_refuse_an_unmigrated_database(
     pg_scratch: object, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
