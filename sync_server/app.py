@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 import core
@@ -80,10 +82,38 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Translate our errors at the edge: ``{"detail": <sentence for the user>, "code": <code>}``.
+    """Translate errors at the edge: ``{"detail": <sentence for the user>, "code": <code>}``.
 
     Neither part contains patient data. A 401 says how to authenticate (``WWW-Authenticate``).
+    Database errors are logged by class, SQLSTATE and constraint only: the driver's message can
+    quote the offending values (PostgreSQL's ``DETAIL: Key (phone)=(...)``).
     """
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # The same shape as our own errors; the submitted values are not echoed back.
+        errors = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid"}
+        where = ".".join(str(part) for part in first["loc"][1:]) or "request"
+        return JSONResponse(
+            {"detail": f"The request is not valid: {where}: {first['msg']}.", "code": "invalid_request",
+             "errors": errors},
+            status_code=422,
+        )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database_error(request: Request, exc: SQLAlchemyError) -> JSONResponse:
+        orig = exc.orig if isinstance(exc, DBAPIError) else None
+        diag = getattr(orig, "diag", None)
+        log.error(
+            "database error on %s %s: %s sqlstate=%s constraint=%s", request.method, request.url.path,
+            type(orig or exc).__name__, getattr(orig, "sqlstate", None), getattr(diag, "constraint_name", None),
+        )
+        return JSONResponse(
+            {"detail": "The server could not complete this request; nothing was changed. Try again.",
+             "code": "database_error"},
+            status_code=500,
+        )
 
     @app.exception_handler(GlowdeskError)
     async def _glowdesk_error(request: Request, exc: GlowdeskError) -> JSONResponse:

@@ -76,8 +76,9 @@ def test_a_request_that_fails_applies_nothing(client: TestClient, db: Database) 
             service.open_clinic(session, slug="doomed")
 
 
-def test_the_response_waits_for_the_commit(settings: Settings, world: World) -> None:
-    """A change that fails at commit is a 500, never a 200 for something that was not saved."""
+def test_the_response_waits_for_the_commit(settings: Settings, world: World, caplog: pytest.LogCaptureFixture) -> None:
+    """A change that fails at commit is a 500, never a 200 for something that was not saved;
+    and the log names the failure without the values that caused it."""
     clinic = world.clinic("glow")
     router = APIRouter()
 
@@ -85,9 +86,9 @@ def test_the_response_waits_for_the_commit(settings: Settings, world: World) -> 
     def commit_fails(session: SessionDep, now: NowDep) -> dict[str, str]:
         tenancy.enter_clinic(session, clinic.id)
         # Not flushed here: the duplicate name surfaces only when the request boundary commits.
-        session.add(Staff(id=new_id(), clinic_id=clinic.id, display_name="A", role="owner", pin_hash="x",
+        session.add(Staff(id=new_id(), clinic_id=clinic.id, display_name="Jane Patient", role="owner", pin_hash="x",
                           active=True, created_at=now, updated_at=now))
-        session.add(Staff(id=new_id(), clinic_id=clinic.id, display_name="A", role="owner", pin_hash="x",
+        session.add(Staff(id=new_id(), clinic_id=clinic.id, display_name="Jane Patient", role="owner", pin_hash="x",
                           active=True, created_at=now, updated_at=now))
         return {"status": "saved"}
 
@@ -96,4 +97,6 @@ def test_the_response_waits_for_the_commit(settings: Settings, world: World) -> 
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.post("/test-only/commit-fails")
     assert response.status_code == 500
-    assert "saved" not in response.text
+    assert response.json()["code"] == "database_error"
+    assert "IntegrityError" in caplog.text or "UniqueViolation" in caplog.text
+    assert "Jane" not in caplog.text

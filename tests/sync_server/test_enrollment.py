@@ -133,3 +133,12 @@ def test_enrollment_is_audited(client: TestClient, world: World) -> None:
     ).json()
     # clinic.create, enrollment_code.issue, device.enroll (staff rows here come from a factory)
     assert report == {"ok": True, "checked": 3, "broken_seq": None, "reason": None}
+
+
+def test_a_malformed_body_is_refused_in_the_usual_shape(client: TestClient) -> None:
+    response = client.post("/api/v1/enroll", json={"code": "AAAA-BBBB-CCCC-DDDD"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_request"
+    assert body["detail"] == "The request is not valid: device_name: Field required."
+    assert body["errors"] == [{"loc": ["body", "device_name"], "msg": "Field required"}]
