@@ -118,3 +118,17 @@ def test_a_role_lacking_permission_changes_nothing(client: TestClient, personas:
     response = client.post(f"/api/v1/devices/{laptop.id}/revoke", headers=personas.device_a.headers(personas.front_desk))
     assert response.status_code == 403
     assert client.get("/api/v1/me", headers=laptop.headers()).status_code == 200
+
+
+def test_every_api_route_but_enroll_needs_a_device(client: TestClient) -> None:
+    """A guard for future endpoints: one that forgets CurrentDevice/CurrentStaff fails here."""
+    checked = []
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        if not path.startswith("/api/v1/") or path == "/api/v1/enroll":
+            continue
+        concrete = path.replace("{", "").replace("}", "")  # any value will do for path parameters
+        for method in operations:
+            response = client.request(method.upper(), concrete)
+            assert response.status_code == 401, f"{method} {path} answered {response.status_code}"
+            checked.append(f"{method} {path}")
+    assert len(checked) >= 5
