@@ -1,6 +1,9 @@
 """Writing syncable rows: bookkeeping (version, HLC, tombstone) plus the outbox entry, together.
 
-Every local change goes through :func:`insert`, :func:`update` or :func:`tombstone`, which append
+``version`` is the last version the server confirmed (1 for a row made here and not yet
+synced): local edits do not bump it, so the ``base_version`` an outbox entry carries is always a
+version the server really gave out, and the server's field-level merge (core.merge) can tell a
+concurrent edit from one that had seen the other. Every local change goes through :func:`insert`, :func:`update` or :func:`tombstone`, which append
 the outbox entry in the same transaction as the change itself.
 """
 
@@ -116,7 +119,6 @@ def update(ctx: Ctx, row: Syncable, changes: dict[str, Any]) -> dict[str, tuple[
     base = row.version
     for key, (_, new) in diff.items():
         setattr(row, key, new)
-    row.version = base + 1
     row.hlc = str(ctx.hlc.now())
     row.updated_at = ctx.now()
     _outbox(ctx, row, "update", {k: wire_value(v[1]) for k, v in diff.items()}, base)
@@ -130,7 +132,6 @@ def tombstone(ctx: Ctx, row: Syncable) -> None:
         return
     base = row.version
     row.deleted = True
-    row.version = base + 1
     row.hlc = str(ctx.hlc.now())
     row.updated_at = ctx.now()
     _outbox(ctx, row, "delete", {}, base)
