@@ -9,9 +9,9 @@ import time
 from _common import percentile, search_queries, temp_home  # noqa: I001
 
 from app.db.store import open_store
+from app.repositories.uow import system_actor
 from app.services.demo import generate_demo
 from app.services.patients import PatientService
-from app.repositories.uow import system_actor
 
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "20000"))
 QUERIES = 1000

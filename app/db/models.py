@@ -265,7 +265,7 @@ class LocalSetting(Base):
 
 
 SYNCABLE_MODELS: dict[str, type[Syncable]] = {
-    m.__tablename__: m  # type: ignore[attr-defined]
+    m.__tablename__: m
     for m in (Clinic, Location, Room, Device, Staff, Service, Patient, Lead, Activity, Appointment)
 }
 APPEND_ONLY = frozenset({"activity"})

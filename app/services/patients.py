@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from app.db.models import Patient
@@ -48,15 +48,11 @@ def clean_name(value: str | None) -> str:
 def parse_dob(value: str | date | None, *, today: date) -> date | None:
     if value in (None, ""):
         return None
-    if isinstance(value, date):
-        dob = value
-    else:
+    dob: date | None = value if isinstance(value, date) else None
+    if dob is None:
         text = str(value).strip()
-        dob = None
         for fmt in ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%d.%m.%Y"):
             try:
-                from datetime import datetime
-
                 parsed = datetime.strptime(text, fmt).date()
             except ValueError:
                 continue
