@@ -1,4 +1,4 @@
-"""Tables of the sync context (created now; the protocol endpoints come in the sync step).
+"""Tables of the sync context.
 
 How they fit together (DESIGN.md, Sync):
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKeyConstraint, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sync_server.orm import Base, ClinicOwned, clinic_id_column
@@ -60,7 +60,11 @@ class SyncRow(ClinicOwned, Base):
     hlc: Mapped[str] = mapped_column(String(64))
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict[str, Any]]
+    #: the merge bookkeeping (:meth:`core.merge.RowState.to_meta`): field stamps, losing writes,
+    #: deletes; None for a row written outside the merge (every field then carries ``hlc``)
+    meta: Mapped[dict[str, Any] | None]
     server_seq: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
 
 
@@ -100,17 +104,52 @@ class SyncConflict(ClinicOwned, Base):
         ),
         ForeignKeyConstraint(["clinic_id", "losing_staff_id"], ["staff.clinic_id", "staff.id"]),
         Index(None, "clinic_id", "resolved"),
+        # one losing write of one field of one row is recorded once (core.sync.Conflict.key)
+        UniqueConstraint("clinic_id", "entity", "entity_id", "field", "kind", "loser_hlc", name="uq_sync_conflict_key"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     entity: Mapped[str] = mapped_column(String(60))
     entity_id: Mapped[str] = mapped_column(String(36))
     field: Mapped[str] = mapped_column(String(80))
+    #: ``concurrent_edit`` or ``edit_of_deleted`` (core.sync.ConflictKind)
+    kind: Mapped[str] = mapped_column(String(20))
     winning_value: Mapped[Any] = mapped_column(nullable=True)
     losing_value: Mapped[Any] = mapped_column(nullable=True)
+    winner_hlc: Mapped[str] = mapped_column(String(100))
+    winner_staff_id: Mapped[str | None] = mapped_column(String(36))
+    loser_hlc: Mapped[str] = mapped_column(String(100))
     losing_device_id: Mapped[str | None] = mapped_column(String(36))
     losing_staff_id: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime]
     resolved: Mapped[bool] = mapped_column(Boolean, default=False)
     resolved_at: Mapped[datetime | None]
     resolved_by_staff_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class AppointmentSlot(Base):
+    """The time an active appointment holds its provider, room and equipment (server-owned).
+
+    Kept by the push service (and the demo seeder) next to the appointment's ``sync_row``:
+    ``held_from``/``held_until`` include the service's set-up and clean-up buffers. Only active
+    appointments (:data:`core.states.ACTIVE_APPOINTMENT_STATES`, not deleted) have a slot, so
+    finding a double booking is an indexed range query instead of a scan of JSON documents.
+    Pushes of one clinic are serialised by the sequence lock, so check-then-write is safe.
+    """
+
+    __tablename__ = "appointment_slot"
+    __table_args__ = (
+        Index(None, "clinic_id", "provider_id", "held_from"),
+        Index(None, "clinic_id", "room_id", "held_from"),
+        Index(None, "clinic_id", "device_id", "held_from"),
+    )
+
+    clinic_id: Mapped[str] = clinic_id_column(primary_key=True)
+    appointment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(36))
+    room_id: Mapped[str | None] = mapped_column(String(36))
+    device_id: Mapped[str | None] = mapped_column(String(36))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    held_from: Mapped[datetime]
+    held_until: Mapped[datetime]
