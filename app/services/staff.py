@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -102,3 +103,22 @@ def sign_in(store: Store, *, pin: str, staff_id: str | None = None, name: str | 
             rows.update(ctx, staff, {"pin_hash": HASHER.hash(pin)})
         log.info("staff %s signed in", staff.id)
         return Actor(staff_id=staff.id, device_id=store.device_id, role=staff.role, name=staff.display_name)
+
+
+@dataclass(frozen=True)
+class SignInChoice:
+    """A staff member as the sign-in screen lists them (no PIN, no hash)."""
+
+    staff_id: str
+    name: str
+    role: str
+    title: str | None
+    color: str | None
+    has_pin: bool
+
+
+def sign_in_choices(store: Store, *, clinic_id: str) -> list[SignInChoice]:
+    """The active staff of ``clinic_id``, by name, for the sign-in screen's list."""
+    with unit_of_work(store, system_actor(store)) as ctx:
+        return [SignInChoice(s.id, s.display_name, s.role, s.title, s.color, bool(s.pin_hash))
+                for s in clinic_repo.list_staff(ctx, clinic_id)]
