@@ -17,13 +17,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 import core
-from core.clock import Clock, SystemClock
+from core.clock import Clock, HybridLogicalClock, SystemClock
 from core.errors import GlowdeskError
+from core.sync import SERVER_NODE, SyncProtocolError
 from sync_server.audit import endpoints as audit_endpoints
 from sync_server.clinics import endpoints as clinics_endpoints
 from sync_server.db import SCHEMA_HEAD, Database, check_database
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
+from sync_server.sync.live import LiveHub
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +37,16 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # Fail at start-up, not on the first enrollment, when the secret key is missing.
     settings.ensure_secret_key()
     db = Database(settings)
+    clock = clock or SystemClock()
+    live = LiveHub(db, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await live.start()
         try:
             yield
         finally:
+            await live.stop()
             db.dispose()
 
     app = FastAPI(
@@ -51,7 +57,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     )
     app.state.settings = settings
     app.state.db = db
-    app.state.clock = clock or SystemClock()
+    app.state.clock = clock
+    #: the server's own hybrid logical clock (server-owned facts it sets, e.g. tentative=False)
+    app.state.hlc = HybridLogicalClock(SERVER_NODE, clock)
+    app.state.live = live
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])
@@ -114,6 +123,12 @@ def install_error_handlers(app: FastAPI) -> None:
              "code": "database_error"},
             status_code=500,
         )
+
+    @app.exception_handler(SyncProtocolError)
+    async def _sync_error(request: Request, exc: SyncProtocolError) -> JSONResponse:
+        # core.sync.ErrorBody (code, message, details), plus the usual "detail" sentence
+        body = exc.to_body().model_dump(mode="json")
+        return JSONResponse({**body, "detail": exc.user_message}, status_code=exc.status)
 
     @app.exception_handler(GlowdeskError)
     async def _glowdesk_error(request: Request, exc: GlowdeskError) -> JSONResponse:

@@ -83,11 +83,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.workers > 1:
         # Each worker process builds its own app (and engine) from the same environment.
         uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_config=log_config)
+                    workers=args.workers, log_config=log_config, timeout_graceful_shutdown=10)
     else:
         from sync_server.app import create_app
 
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=log_config)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=log_config,
+                    timeout_graceful_shutdown=10)
     return 0
 
 

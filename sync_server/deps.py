@@ -32,6 +32,9 @@ _bearer = HTTPBearer(auto_error=False, description="The device token returned by
 _staff_header = APIKeyHeader(
     name=STAFF_HEADER, auto_error=False, description="The id of the staff member acting."
 )
+#: The security schemes themselves, for endpoints that authenticate in their own transactions.
+bearer_scheme = _bearer
+staff_header_scheme = _staff_header
 
 
 def get_database(request: Request) -> Database:

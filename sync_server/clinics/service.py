@@ -180,6 +180,12 @@ def list_staff(session: Session, *, clinic_id: str, active_only: bool = True) ->
     return repository.staff_list(session, clinic_id=clinic_id, active_only=active_only)
 
 
+def staff_name(session: Session, *, clinic_id: str, staff_id: str) -> str | None:
+    """A staff member's display name (for sentences such as "Nora Kim is already booked")."""
+    staff = repository.staff_by_id(session, clinic_id=clinic_id, staff_id=staff_id)
+    return staff.display_name if staff is not None else None
+
+
 def acting_staff(session: Session, *, device: DeviceIdentity, staff_id: str | None) -> StaffIdentity:
     """The staff member named by the request, who must be active in the device's clinic."""
     if not staff_id:
