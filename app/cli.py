@@ -178,6 +178,74 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_enroll(args: argparse.Namespace) -> int:
+    import socket
+
+    from app.sync import enroll
+
+    ws = _open(args)
+    try:
+        name = args.device_name or socket.gethostname() or "Glowdesk workstation"
+        result = enroll(ws.store, args.server_url, args.code, name)
+    finally:
+        ws.close()
+    print(result.line())
+    if result.first_sync_error:
+        print(
+            f"warning: enrolled, but the first sync did not finish: {result.first_sync_error} "
+            "(it runs again with 'python -m app sync')",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from app.sync import SyncEngine, SyncRunner, SyncState, remember_staff
+
+    ws = _open(args)
+    try:
+        if getattr(args, "staff", None) or os.environ.get("GLOWDESK_STAFF"):
+            actor = _actor(ws, args, changes_data=False)
+            if actor.staff_id:
+                remember_staff(ws.store, actor.staff_id)
+        engine = SyncEngine.for_store(ws.store)
+        if args.once:
+            try:
+                summary = engine.sync_once()
+            finally:
+                engine.close()
+            print(summary.line())
+            return 0
+
+        last: list[str] = []
+
+        def show(state: SyncState) -> None:
+            line = state.label
+            if state.last_sync_at is not None and not state.syncing:
+                line += f" (last sync {state.last_sync_at:%H:%M:%S} UTC, cursor {state.cursor})"
+            if state.last_error and state.online is False:
+                line += f": {state.last_error}"
+            if not state.syncing and line not in last[-1:]:
+                last.append(line)
+                print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
+
+        runner = SyncRunner(ws.store, engine=engine, on_state=show)
+        runner.start()
+        try:
+            while runner.running:
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            runner.stop()
+            print("sync stopped", file=sys.stderr)
+            return 0
+        runner.stop()
+        if runner.state.stopped_reason:
+            raise CommandError(runner.state.stopped_reason)
+        return 0
+    finally:
+        ws.close()
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from app.services.status import collect_status
 
@@ -233,6 +301,17 @@ def build_parser() -> argparse.ArgumentParser:
     audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     v = audit_sub.add_parser("verify", help="check the hash chain and name the first broken link")
     v.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("enroll", help="connect this workstation to its clinic server with a one-time code")
+    p.add_argument("server_url", metavar="SERVER_URL", help="the clinic server's address, e.g. https://glowdesk.example.com")
+    p.add_argument("code", metavar="CODE", help="the enrollment code from your administrator")
+    p.add_argument("--device-name", help="this workstation's name as the server lists it (default: host name)")
+    p.set_defaults(func=cmd_enroll)
+
+    p = sub.add_parser("sync", help="sync with the clinic server (in the foreground until Ctrl-C)")
+    p.add_argument("--once", action="store_true", help="sync once, print a one-line summary and exit")
+    staff_opts(p)
+    p.set_defaults(func=cmd_sync)
 
     p = sub.add_parser("status", help="what this workstation holds and its sync state")
     p.add_argument("--json", action="store_true")

@@ -94,6 +94,26 @@ def _flush_index(ctx: Ctx, batch: list[dict[str, Any]]) -> None:
     batch.clear()
 
 
+def reindex(ctx: Ctx, patient_ids: Iterable[str]) -> None:
+    """Bring the search index in line with the stored rows of these patients, for rows written
+    outside :func:`create` / :func:`update` (changes pulled from the clinic server)."""
+    ids = list(dict.fromkeys(patient_ids))
+    delete = sa.text("DELETE FROM patient_search WHERE patient_id IN :ids").bindparams(
+        sa.bindparam("ids", expanding=True)
+    )
+    columns = [getattr(Patient, f) for f in SEARCH_FIELDS]
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        ctx.session.execute(delete, {"ids": chunk})
+        live = ctx.session.execute(
+            select(Patient.id, *columns).where(Patient.id.in_(chunk), Patient.deleted.is_(False))
+        )
+        batch = [
+            {"patient_id": r.id, **index_row(**{f: getattr(r, f) for f in SEARCH_FIELDS})} for r in live
+        ]
+        _flush_index(ctx, batch)
+
+
 def update(ctx: Ctx, patient: Patient, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     diff = rows.update(ctx, patient, changes)
     if diff:

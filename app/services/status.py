@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from app.db import schema
-from app.db.models import AuditEntry, OutboxEntry
-from app.repositories import patients
+from app.db.models import AuditEntry
+from app.repositories import patients, sync_state
 from app.repositories.uow import unit_of_work
+from app.services.sync_status import sync_status
 
 if TYPE_CHECKING:
     from app.services.workspace import Workspace
@@ -19,11 +20,10 @@ def collect_status(ws: Workspace) -> dict[str, Any]:
     store = ws.store
     with unit_of_work(store, ws.system) as ctx:
         s = ctx.session
-        pending = s.execute(
-            sa.select(sa.func.count()).select_from(OutboxEntry).where(OutboxEntry.acked_at.is_(None))
-        ).scalar_one()
+        pending = sync_state.pending_count(ctx)
         audit_entries = s.execute(sa.select(sa.func.count()).select_from(AuditEntry)).scalar_one()
         patient_count = patients.count(ctx) if ws.clinic else 0
+        sync = sync_status(ctx)
     backups = sorted((store.home / "backups").glob("glowdesk-*.db")) if (store.home / "backups").exists() else []
     return {
         "home": str(store.home),
@@ -38,5 +38,5 @@ def collect_status(ws: Workspace) -> dict[str, Any]:
         "pending_changes": pending,
         "audit_entries": audit_entries,
         "last_backup": backups[-1].name if backups else None,
-        "sync": "not enrolled",
+        **sync,
     }
