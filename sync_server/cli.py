@@ -144,6 +144,31 @@ def cmd_revoke_device(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import time
+
+    from sync_server.demo import service as demo
+
+    started = time.monotonic()
+    with _database(settings) as db:
+        with db.transaction(write=True) as session:
+            existing = clinics.find_clinic(session, slug=args.slug)
+            if existing is not None:
+                if not args.keep_existing:
+                    raise CommandError(
+                        f"A clinic with the slug '{args.slug}' already exists; choose another --slug, or pass"
+                        " --keep-existing to leave it as it is."
+                    )
+                _emit({"clinic_id": existing.id, "slug": existing.slug, "patients": None, "rows": None,
+                       "existing": True})
+                return 0
+        with db.transaction(write=True) as session:
+            summary = demo.seed_demo(session, patients=args.patients, slug=args.slug, seed=args.seed,
+                                     now=SystemClock().now())
+    _emit({**summary.as_dict(), "seconds": round(time.monotonic() - started, 1)})
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
         report = audit.verify(session, clinic_id=clinic_id)
@@ -163,6 +188,16 @@ def _positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value <= 0:
         raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
@@ -208,6 +243,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("revoke-device", cmd_revoke_device, "Revoke a workstation; its next request is refused.")
     p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     p.add_argument("--device", required=True, metavar="ID", help="the device id (from enrollment or /api/v1/devices)")
+
+    p = add("demo", cmd_demo, "Seed the demo clinic (Lumière Aesthetics) server-side, for desktops to download;"
+            " prints JSON with clinic_id, slug, patients and rows.")
+    p.add_argument("--patients", type=_non_negative, default=2000, help="number of clients (default 2000)")
+    p.add_argument("--slug", default="lumiere", help="the demo clinic's slug (default lumiere)")
+    p.add_argument("--seed", type=int, default=42, help="random seed: the same seed gives the same clinic")
+    p.add_argument("--keep-existing", action="store_true",
+                   help="when the slug is taken, print that clinic and change nothing (instead of failing)")
 
     p = sub.add_parser("audit", help="Audit log commands.", description="Audit log commands.")
     audit_sub = p.add_subparsers(dest="audit_command", required=True, metavar="SUBCOMMAND")

@@ -128,6 +128,15 @@ def open_clinic(session: Session, *, slug: str) -> Clinic:
     return clinic
 
 
+def find_clinic(session: Session, *, slug: str) -> Clinic | None:
+    """The clinic with this slug, or None (the transaction may then work for it)."""
+    tenancy.present_clinic_slug(session, slug)
+    clinic = repository.clinic_by_slug(session, slug)
+    if clinic is not None:
+        tenancy.enter_clinic(session, clinic.id)
+    return clinic
+
+
 def get_clinic(session: Session, *, clinic_id: str) -> Clinic:
     clinic = repository.clinic_by_id(session, clinic_id)
     if clinic is None:
@@ -156,7 +165,9 @@ def create_staff(
     pin: str,
     now: datetime,
     actor: audit.Actor,
+    staff_id: str | None = None,
 ) -> Staff:
+    """A new staff member; ``staff_id`` lets a seeder give the id its sync row carries too."""
     display_name = " ".join(display_name.split())
     if not display_name or len(display_name) > 120:
         raise ValidationError("A staff name is 1 to 120 characters.", field="name")
@@ -165,7 +176,7 @@ def create_staff(
     if repository.staff_by_name(session, clinic_id=clinic_id, display_name=display_name) is not None:
         raise ConflictError(f"This clinic already has a staff member named '{display_name}'.")
     staff = Staff(
-        id=new_id(), clinic_id=clinic_id, display_name=display_name, role=role.value,
+        id=staff_id or new_id(), clinic_id=clinic_id, display_name=display_name, role=role.value,
         pin_hash=pin_hash, active=True, created_at=now, updated_at=now,
     )
     repository.add(session, staff)

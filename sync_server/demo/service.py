@@ -1,0 +1,113 @@
+"""Seed the demo clinic into the server database (``python -m sync_server demo``).
+
+One transaction: the clinic and its staff are created through the clinics service (so staff can
+sign in and enrol workstations), then every record of :func:`sync_server.demo.generator.generate`
+becomes a ``sync_row`` with a server-assigned sequence number, in dependency order (clinic,
+locations, rooms, equipment, staff, services, patients, leads, appointments, timeline), written
+with bulk inserts. The staff's sync rows carry the same ids and PIN hashes as the staff table.
+Active appointments get their ``appointment_slot`` so later pushes are checked against them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.clock import HybridLogicalClock
+from core.merge import META_VERSION
+from core.sync import SERVER_NODE
+from sync_server.audit import service as audit
+from sync_server.clinics import service as clinics
+from sync_server.demo import generator
+from sync_server.sync import booking, repository
+from sync_server.sync.service import SequenceLease
+
+log = logging.getLogger(__name__)
+
+#: Rows per INSERT batch.
+BATCH = 5000
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    clinic_id: str
+    slug: str
+    patients: int
+    rows: int
+    high_water_seq: int
+    counts: dict[str, int] = field(default_factory=dict)
+    staff_pins: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"clinic_id": self.clinic_id, "slug": self.slug, "patients": self.patients, "rows": self.rows,
+                "high_water_seq": self.high_water_seq, "counts": self.counts, "staff_pins": self.staff_pins}
+
+
+def seed_demo(
+    session: Session,
+    *,
+    patients: int,
+    slug: str = generator.CLINIC_SLUG,
+    seed: int = 42,
+    now: datetime,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedSummary:
+    """Create the demo clinic ``slug`` with ``patients`` clients in the caller's transaction."""
+    actor = audit.Actor.cli()
+    clinic = clinics.create_clinic(session, name=generator.CLINIC_NAME, slug=slug, timezone=generator.TIMEZONE,
+                                   region="US", currency="USD", now=now, actor=actor)
+    demo = generator.generate(patients=patients, seed=seed, now=now, clinic_id=clinic.id, slug=slug)
+
+    # The staff table (sign-in, enrollment, the server's role checks), same ids as the sync rows.
+    pin_hash: dict[str, str] = {}
+    for member in demo.staff:
+        staff = clinics.create_staff(session, clinic_id=clinic.id, display_name=member.name, role=member.role,
+                                     pin=member.pin, now=now, actor=actor, staff_id=member.id)
+        pin_hash[member.id] = staff.pin_hash
+    for row in demo.rows["staff"]:
+        row["pin_hash"] = pin_hash[row["id"]]
+
+    lease = SequenceLease.lock(session, clinic_id=clinic.id)  # clinic_sync_state before audit_head
+    hlc = HybridLogicalClock(SERVER_NODE)
+    total = demo.count()
+    written = 0
+    buffer: list[dict[str, Any]] = []
+    services = {r["id"]: r for r in demo.rows["service"]}
+    slots: list[dict[str, Any]] = []
+    for entity in generator.ENTITY_ORDER:
+        for row in demo.rows[entity]:
+            data = {k: v for k, v in row.items() if k != "id"}
+            stamp = str(hlc.now())
+            buffer.append({
+                "clinic_id": clinic.id, "entity": entity, "id": row["id"], "version": 1, "hlc": stamp,
+                "deleted": False, "data": data,
+                "meta": {"v": META_VERSION, "created": [stamp, 1, 0, None], "stamps": {}, "losers": {}, "deletes": {}},
+                "server_seq": lease.next(), "created_at": now, "updated_at": now,
+            })
+            if entity == "appointment":
+                hold = booking.hold_of(data, deleted=False, service=services.get(data["service_id"]))
+                if hold is not None:
+                    slots.append(hold.row(clinic_id=clinic.id, appointment_id=row["id"]))
+            if len(buffer) >= BATCH:
+                repository.bulk_insert_rows(session, buffer)
+                written += len(buffer)
+                buffer = []
+                if progress is not None:
+                    progress(written, total)
+    repository.bulk_insert_rows(session, buffer)
+    for i in range(0, len(slots), BATCH):
+        repository.bulk_insert_slots(session, slots[i:i + BATCH])
+    counts = {entity: demo.count(entity) for entity in generator.ENTITY_ORDER}
+    audit.append(session, clinic_id=clinic.id, actor=actor, action="demo.seed", entity="clinic",
+                 entity_id=clinic.id, detail={"rows": total, "counts": counts, "seed": seed}, now=now)
+    session.flush()
+    if progress is not None:
+        progress(total, total)
+    log.info("demo clinic %s seeded: %d rows", slug, total)
+    return SeedSummary(clinic_id=clinic.id, slug=slug, patients=patients, rows=total,
+                       high_water_seq=lease.last, counts=counts, staff_pins=demo.staff_pins)
