@@ -1,0 +1,630 @@
+"""Today: the clinic's day (a column per provider, or per room) or week, kept up to date.
+
+``TodayView(desk)`` is the screen a navigation slot hosts. It loads a page of the schedule on the
+DB worker, paints it with :class:`~app.ui.schedule.canvas.ScheduleCanvas`, and reloads whenever
+``changes_did_happen`` mentions appointments (its own writes, another screen's, or sync's).
+
+- click a block: the appointment opens (:class:`~app.ui.schedule.dialogs.AppointmentDialog`);
+- drag a block: it moves in time or to another column; the service checks the new slot and a
+  refused move snaps back with the reason in the notice bar;
+- double click an empty slot (or select it and press Enter, or "New appointment"): book there;
+- keys: Left/Right the previous/next day (week), T or Home today, D day, W week, R rooms/providers,
+  N a new appointment.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.appointments import BookingConflict, Schedule, ScheduleEntry, ScheduleSetup, format_time
+from app.ui.errors import user_message
+from app.ui.operations import Op
+from app.ui.schedule.canvas import ScheduleCanvas
+from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
+from app.ui.schedule.facade import APPOINTMENT, Loaded, ScheduleDesk
+from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
+from app.ui.schedule.palette import palette_for
+
+log = logging.getLogger(__name__)
+
+NOW_TICK_MS = 30_000
+NOTICE_MS = {"ok": 6_000, "danger": 15_000, "info": 8_000}
+LEGEND = (("booked", "Booked"), ("confirmed", "Confirmed"), ("checked_in", "Checked in"),
+          ("completed", "Completed"), ("no_show", "No-show"))
+
+STYLE = """
+#TodayToolbar { background: palette(base); border-bottom: 1px solid #e6e8ee; }
+#TodayTitle { font-size: 15pt; font-weight: 600; }
+#TodayChip { background: #efeafe; color: #5337c4; border-radius: 8px; padding: 2px 9px; font-size: 8.5pt;
+             font-weight: 600; }
+#TodayFooter { background: palette(base); border-top: 1px solid #e6e8ee; }
+#TodaySummary { color: #4b5263; }
+QToolButton#NavButton { border: 1px solid #d9dce4; border-radius: 8px; padding: 4px 8px; min-width: 18px;
+                        background: palette(base); font-size: 11pt; }
+QToolButton#NavButton:hover { background: #f6f4fe; }
+QPushButton#TodayButton { padding: 5px 14px; }
+QPushButton[segment] { border: 1px solid #d9dce4; padding: 5px 14px; background: palette(base); border-radius: 0; }
+QPushButton[segment="first"] { border-top-left-radius: 8px; border-bottom-left-radius: 8px; }
+QPushButton[segment="last"] { border-top-right-radius: 8px; border-bottom-right-radius: 8px; border-left: none; }
+QPushButton[segment]:checked { background: #efeafe; color: #3b2a8a; border-color: #c9bdf6; }
+QPushButton#NewButton { background: #6a4cdb; border: 1px solid #6a4cdb; color: #ffffff; font-weight: 600;
+                        padding: 6px 16px; border-radius: 8px; }
+QPushButton#NewButton:hover { background: #5a3dcc; }
+QPushButton#NewButton:disabled { background: #c9bdf6; border-color: #c9bdf6; }
+QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid #d9dce4; border-radius: 8px;
+                                            background: palette(base); min-width: 120px; }
+#Notice { border-radius: 8px; }
+#Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; }
+#Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; }
+#Notice[tone="info"] { background: #f3f0fe; border: 1px solid #d9cffc; }
+#NoticeText { font-weight: 600; }
+#Notice[tone="danger"] #NoticeText { color: #912018; }
+#Notice[tone="ok"] #NoticeText { color: #0f5c39; }
+#Notice[tone="info"] #NoticeText { color: #3b2a8a; }
+QToolButton#NoticeClose { border: none; color: #6b7280; font-size: 12pt; padding: 0 4px; }
+"""
+
+
+class Legend(QWidget):
+    """Coloured swatches naming the statuses, and the dashed border of a tentative booking."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+
+    def _items(self) -> list[tuple[str, str]]:
+        return [*LEGEND, ("tentative", "Tentative")]
+
+    def sizeHint(self) -> QSize:
+        fm = self.fontMetrics()
+        width = sum(fm.horizontalAdvance(text) + 30 for _, text in self._items())
+        return QSize(width, max(fm.height(), 14) + 4)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        pal = palette_for(self)
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = self.fontMetrics()
+        x = 0.0
+        mid = self.height() / 2
+        for status, text in self._items():
+            colors = pal.status("booked" if status == "tentative" else status)
+            swatch = QRectF(x, mid - 6, 14, 12)
+            p.setBrush(colors.fill)
+            pen = QPen(colors.accent, 1.2)
+            if status == "tentative":
+                pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.drawRoundedRect(swatch, 3, 3)
+            if status != "tentative":
+                p.fillRect(QRectF(x + 1.5, mid - 4.5, 2.5, 9), colors.accent)
+            p.setPen(pal.subtitle)
+            p.drawText(QRectF(x + 19, 0, fm.horizontalAdvance(text) + 4, self.height()),
+                       Qt.AlignmentFlag.AlignVCenter, text)
+            x += fm.horizontalAdvance(text) + 30
+        p.end()
+
+
+class TodayView(QWidget):
+    """The schedule screen; ``desk`` is the session's :class:`app.ui.desk.Desk`."""
+
+    #: the host opens the client record (from an appointment's "Open client record")
+    open_patient_requested = Signal(str)
+    #: an appointment was opened from its block
+    appointment_opened = Signal(str)
+    #: a page of the schedule is on screen (after every load)
+    schedule_shown = Signal()
+
+    def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("TodayView")
+        self.setStyleSheet(STYLE)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.sdesk = ScheduleDesk(desk)
+        self.day: date = self.sdesk.today()
+        self.mode = DAY
+        self.group = BY_PROVIDER
+        self.location_id: str | None = None
+        self.focus_id: str | None = None
+        self.show_cancelled = False
+        self.setup: ScheduleSetup | None = None
+        self.schedule: Schedule | None = None
+        self.layout_model: ScheduleLayout | None = None
+        self.loading = False
+        self.details_dialog: AppointmentDialog | None = None
+        self.new_dialog: NewAppointmentDialog | None = None
+        self.last_error: str | None = None
+        self._op: Op | None = None
+        self._generation = 0
+        self._stale = False
+        self._moves: dict[str, Op] = {}
+
+        self.canvas = ScheduleCanvas(self)
+        self.canvas.editable = self.sdesk.can_book
+        root = QVBoxLayout(self)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        root.addWidget(self._toolbar())
+        root.addWidget(self._notice_bar())
+        root.addWidget(self.canvas, 1)
+        root.addWidget(self._footer())
+
+        self.canvas.block_clicked.connect(self.open_appointment)
+        self.canvas.move_requested.connect(self.move_appointment)
+        self.canvas.move_refused.connect(lambda _id, reason: self.show_notice(reason, "info"))
+        self.canvas.slot_activated.connect(self.new_appointment)
+        self.sdesk.ops.changes_did_happen.connect(self._changes_did_happen)
+        self._refresh_timer = QTimer(self, singleShot=True, interval=0)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._now_timer = QTimer(self, interval=NOW_TICK_MS)
+        self._now_timer.timeout.connect(self._tick)
+        self._now_timer.start()
+        self._notice_timer = QTimer(self, singleShot=True)
+        self._notice_timer.timeout.connect(self.hide_notice)
+        self.refresh()
+
+    # --- chrome -------------------------------------------------------------------------------
+
+    def _toolbar(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("TodayToolbar")
+        line = QHBoxLayout(bar)
+        line.setContentsMargins(20, 12, 20, 12)
+        line.setSpacing(8)
+        self.prev_button = self._nav("\u2039", "Previous day (Left)", self.previous)
+        self.next_button = self._nav("\u203a", "Next day (Right)", self.next)
+        self.today_button = QPushButton("Today")
+        self.today_button.setObjectName("TodayButton")
+        self.today_button.setToolTip("Go to today (T)")
+        self.today_button.clicked.connect(self.go_today)
+        self.title = QLabel()
+        self.title.setObjectName("TodayTitle")
+        self.today_chip = QLabel("Today")
+        self.today_chip.setObjectName("TodayChip")
+        line.addWidget(self.prev_button)
+        line.addWidget(self.today_button)
+        line.addWidget(self.next_button)
+        line.addSpacing(10)
+        line.addWidget(self.title)
+        line.addWidget(self.today_chip)
+        line.addStretch(1)
+        self.day_button, self.week_button = self._segments(
+            [("Day", "One day (D)"), ("Week", "Monday to Sunday (W)")], self.set_mode, [DAY, WEEK], line)
+        line.addSpacing(6)
+        self.provider_button, self.room_button = self._segments(
+            [("Providers", "A column per provider (R)"), ("Rooms", "A column per room (R)")], self.set_group,
+            [BY_PROVIDER, BY_ROOM], line)
+        line.addSpacing(6)
+        self.location_box = QComboBox()
+        self.location_box.setObjectName("LocationBox")
+        self.location_box.addItem("All locations", None)
+        self.location_box.currentIndexChanged.connect(
+            lambda _i: self.set_location(self.location_box.currentData()))
+        line.addWidget(self.location_box)
+        self.focus_box = QComboBox()
+        self.focus_box.setObjectName("FocusBox")
+        self.focus_box.currentIndexChanged.connect(lambda _i: self._focus_changed())
+        self.focus_box.hide()
+        line.addWidget(self.focus_box)
+        self.cancelled_box = QCheckBox("Cancelled")
+        self.cancelled_box.setToolTip("Show cancelled and late-cancelled appointments")
+        self.cancelled_box.toggled.connect(self.set_show_cancelled)
+        line.addWidget(self.cancelled_box)
+        line.addSpacing(6)
+        self.new_button = QPushButton("+  New appointment")
+        self.new_button.setObjectName("NewButton")
+        self.new_button.setToolTip("Book a client (N)")
+        self.new_button.setEnabled(self.sdesk.can_book)
+        self.new_button.clicked.connect(lambda: self.new_appointment(None))
+        line.addWidget(self.new_button)
+        return bar
+
+    def _nav(self, text: str, tip: str, slot: Any) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName("NavButton")
+        button.setText(text)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _segments(self, items: list[tuple[str, str]], slot: Any, values: list[str],
+                  line: QHBoxLayout) -> list[QPushButton]:
+        group = QButtonGroup(self)
+        group.setExclusive(True)
+        buttons = []
+        box = QHBoxLayout()
+        box.setSpacing(0)
+        for i, ((text, tip), value) in enumerate(zip(items, values, strict=True)):
+            button = QPushButton(text)
+            button.setCheckable(True)
+            button.setToolTip(tip)
+            button.setProperty("segment", "first" if i == 0 else "last")
+            button.setChecked(i == 0)
+            button.clicked.connect(lambda _=False, v=value: slot(v))
+            group.addButton(button)
+            box.addWidget(button)
+            buttons.append(button)
+        line.addLayout(box)
+        return buttons
+
+    def _notice_bar(self) -> QWidget:
+        self.notice = QFrame()
+        self.notice.setObjectName("Notice")
+        self.notice.setProperty("tone", "info")
+        line = QHBoxLayout(self.notice)
+        line.setContentsMargins(14, 8, 8, 8)
+        self.notice_label = QLabel()
+        self.notice_label.setObjectName("NoticeText")
+        self.notice_label.setWordWrap(True)
+        self.notice_label.setTextFormat(Qt.TextFormat.PlainText)
+        close = QToolButton()
+        close.setObjectName("NoticeClose")
+        close.setText("\u00d7")
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide_notice)
+        line.addWidget(self.notice_label, 1)
+        line.addWidget(close)
+        holder = QWidget()
+        outer = QVBoxLayout(holder)
+        outer.setContentsMargins(20, 8, 20, 0)
+        outer.addWidget(self.notice)
+        self._notice_holder = holder
+        holder.hide()
+        return holder
+
+    def _footer(self) -> QWidget:
+        bar = QFrame()
+        bar.setObjectName("TodayFooter")
+        line = QHBoxLayout(bar)
+        line.setContentsMargins(20, 7, 20, 7)
+        self.summary = QLabel()
+        self.summary.setObjectName("TodaySummary")
+        line.addWidget(self.summary)
+        line.addStretch(1)
+        line.addWidget(Legend())
+        return bar
+
+    # --- what is shown ------------------------------------------------------------------------
+
+    def go_to(self, day: date) -> None:
+        if day != self.day:
+            self.day = day
+            self.refresh()
+
+    def go_today(self) -> None:
+        self.go_to(self.sdesk.today())
+
+    def previous(self) -> None:
+        self.go_to(self.day - timedelta(days=7 if self.mode == WEEK else 1))
+
+    def next(self) -> None:
+        self.go_to(self.day + timedelta(days=7 if self.mode == WEEK else 1))
+
+    def set_mode(self, mode: str) -> None:
+        (self.day_button if mode == DAY else self.week_button).setChecked(True)
+        if mode != self.mode:
+            self.mode = mode
+            self._fill_focus()
+            self.refresh()
+
+    def set_group(self, group: str) -> None:
+        (self.provider_button if group == BY_PROVIDER else self.room_button).setChecked(True)
+        if group != self.group:
+            self.group = group
+            self._fill_focus()
+            self._render()
+
+    def set_location(self, location_id: str | None) -> None:
+        if location_id != self.location_id:
+            self.location_id = location_id
+            index = self.location_box.findData(location_id)
+            if index >= 0 and index != self.location_box.currentIndex():
+                self.location_box.setCurrentIndex(index)
+            self._fill_focus()
+            self._render()
+
+    def set_show_cancelled(self, show: bool) -> None:
+        if show != self.show_cancelled:
+            self.show_cancelled = show
+            self.cancelled_box.setChecked(show)
+            self._render()
+
+    def set_focus(self, resource_id: str | None) -> None:
+        """Week view: one provider's (or room's) week, or everyone's (None)."""
+        index = self.focus_box.findData(resource_id)
+        self.focus_box.setCurrentIndex(max(0, index))
+
+    def _focus_changed(self) -> None:
+        value = self.focus_box.currentData()
+        if value != self.focus_id:
+            self.focus_id = value
+            self._render()
+
+    def _fill_focus(self) -> None:
+        self.focus_box.setVisible(self.mode == WEEK)
+        setup = self.setup
+        self.focus_box.blockSignals(True)
+        self.focus_box.clear()
+        if self.group == BY_PROVIDER:
+            self.focus_box.addItem("All providers", None)
+            for p in setup.providers if setup else ():
+                self.focus_box.addItem(p.name, p.id)
+        else:
+            self.focus_box.addItem("All rooms", None)
+            for r in setup.rooms if setup else ():
+                if self.location_id in (None, r.location_id):
+                    self.focus_box.addItem(r.name if self.location_id else f"{r.name} \u2014 {r.location_name}", r.id)
+        index = self.focus_box.findData(self.focus_id)
+        self.focus_box.setCurrentIndex(max(0, index))
+        self.focus_id = self.focus_box.currentData()
+        self.focus_box.blockSignals(False)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Load the page again (after a change, a new day or a new mode)."""
+        if not self.isVisible() and self.schedule is not None:
+            self._stale = True
+            return
+        self._stale = False
+        if self._op is not None and not self._op.done:
+            self._op.cancel()
+        self._generation += 1
+        generation = self._generation
+        self.loading = True
+        self._update_title()
+        self._op = self.sdesk.load(day=self.day, mode=self.mode,
+                                   on_success=lambda loaded: self._loaded(generation, loaded),
+                                   on_failure=lambda exc: self._load_failed(generation, exc))
+
+    def _loaded(self, generation: int, loaded: Loaded) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        first = self.setup is None
+        self.setup, self.schedule = loaded.setup, loaded.schedule
+        if first or self.location_box.count() != len(loaded.setup.locations) + 1:
+            self._fill_locations()
+            self._fill_focus()
+        self._render()
+        self.schedule_shown.emit()
+
+    def _load_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self.loading = False
+        self.last_error = user_message(exc)
+        self.show_notice(self.last_error, "danger")
+
+    def _fill_locations(self) -> None:
+        box = self.location_box
+        box.blockSignals(True)
+        box.clear()
+        box.addItem("All locations", None)
+        for loc in self.setup.locations if self.setup else ():
+            box.addItem(loc.name, loc.id)
+        box.setCurrentIndex(max(0, box.findData(self.location_id)))
+        box.setVisible(box.count() > 2)
+        box.blockSignals(False)
+
+    def _render(self) -> None:
+        if self.setup is None or self.schedule is None:
+            return
+        self.layout_model = ScheduleLayout(
+            self.setup, self.schedule.entries, day=self.day, mode=self.mode, group=self.group,
+            location_id=self.location_id, focus_id=self.focus_id if self.mode == WEEK else None,
+            show_cancelled=self.show_cancelled)
+        self.canvas.empty_text = ("No appointments this week" if self.mode == WEEK else
+                                  "No appointments on this day") + (
+            " \u00b7 double-click a time to book" if self.sdesk.can_book else "")
+        self.canvas.set_layout(self.layout_model, now=self.sdesk.now(), today=self.sdesk.today())
+        self._update_title()
+        self._update_summary()
+
+    def _update_title(self) -> None:
+        today = self.sdesk.today()
+        if self.mode == WEEK:
+            start = self.day - timedelta(days=self.day.weekday())
+            end = start + timedelta(days=6)
+            same_month = start.month == end.month
+            self.title.setText(f"{start:%b} {start.day} \u2013 {'' if same_month else f'{end:%b} '}{end.day}, {end.year}")
+            self.today_chip.setVisible(start <= today <= end)
+            self.today_chip.setText("This week")
+        else:
+            self.title.setText(f"{self.day:%A}, {self.day:%B} {self.day.day}"
+                               + (f", {self.day.year}" if self.day.year != today.year else ""))
+            self.today_chip.setVisible(self.day == today)
+            self.today_chip.setText("Today")
+        unit = "week" if self.mode == WEEK else "day"
+        self.prev_button.setToolTip(f"Previous {unit} (Left)")
+        self.next_button.setToolTip(f"Next {unit} (Right)")
+
+    def _update_summary(self) -> None:
+        layout = self.layout_model
+        if layout is None:
+            return
+        active = [e for e in layout.entries if e.holds_slot]
+        parts = [f"{len(active)} appointment{'s' if len(active) != 1 else ''}"]
+        in_clinic = sum(1 for e in active if e.status == "checked_in")
+        if in_clinic:
+            parts.append(f"{in_clinic} in clinic")
+        due = sum(1 for e in active if e.deposit_status in ("required", "link_sent") and e.status != "completed")
+        if due:
+            parts.append(f"{due} deposit{'s' if due != 1 else ''} outstanding")
+        tentative = sum(1 for e in active if e.tentative)
+        if tentative:
+            parts.append(f"{tentative} tentative")
+        gone = sum(1 for e in self.schedule.entries if not e.holds_slot) if self.schedule else 0
+        if gone and not self.show_cancelled:
+            parts.append(f"{gone} cancelled or no-show")
+        self.summary.setText("  \u00b7  ".join(parts))
+
+    # --- acting on the schedule ---------------------------------------------------------------
+
+    def entry(self, appointment_id: str) -> ScheduleEntry | None:
+        block = self.layout_model.block(appointment_id) if self.layout_model else None
+        return block.entry if block else None
+
+    def open_appointment(self, appointment_id: str) -> None:
+        if self.details_dialog is not None:
+            self.details_dialog.close()
+        dialog = AppointmentDialog(self.sdesk, appointment_id, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_patient_requested.connect(self.open_patient_requested)
+        dialog.destroyed.connect(lambda _=None: self._dialog_gone("details_dialog", dialog))
+        self.details_dialog = dialog
+        dialog.open()
+        self.appointment_opened.emit(appointment_id)
+
+    def move_appointment(self, appointment_id: str, target: Target) -> None:
+        entry = self.entry(appointment_id)
+        if entry is None:
+            return
+        if appointment_id in self._moves and not self._moves[appointment_id].done:
+            return
+        self.canvas.set_pending(appointment_id, target)
+        self._moves[appointment_id] = self.sdesk.move(
+            appointment_id, start_at=target.start_at, provider_id=target.provider_id, room_id=target.room_id,
+            on_success=lambda moved: self._moved(entry, moved),
+            on_failure=lambda exc: self._move_refused(entry, exc), initiator=self)
+
+    def _moved(self, before: ScheduleEntry, after: ScheduleEntry) -> None:
+        self._moves.pop(after.id, None)
+        if self.schedule is not None:  # show it at once; the reload that follows confirms it
+            entries = tuple(after if e.id == after.id else e for e in self.schedule.entries)
+            self.schedule = Schedule(self.schedule.start, self.schedule.end, entries)
+        self.canvas.clear_pending(after.id)
+        self._render()
+        where = []
+        if after.provider_id != before.provider_id:
+            where.append(f"with {after.provider_name}")
+        if after.room_id != before.room_id and after.room_name:
+            where.append(f"in {after.room_name}")
+        local = after.start_at.astimezone(self.sdesk.tz)
+        self.show_notice(f"Moved {after.client_name} to {local:%a} {format_time(after.start_at, self.sdesk.tz)}"
+                         + (" " + " ".join(where) if where else "") + ".", "ok")
+
+    def _move_refused(self, entry: ScheduleEntry, exc: BaseException) -> None:
+        self._moves.pop(entry.id, None)
+        self.canvas.clear_pending(entry.id)  # snaps back
+        reasons = exc.reasons if isinstance(exc, BookingConflict) else [user_message(exc)]
+        self.last_error = "; ".join(reasons)
+        self.show_notice(f"Can't move {entry.client_name} there: {self.last_error}", "danger")
+
+    def new_appointment(self, target: Target | None = None) -> None:
+        if not self.sdesk.can_book:
+            self.show_notice("You can look at the schedule but not book appointments.", "info")
+            return
+        if self.setup is None or self.layout_model is None or not self.layout_model.columns:
+            return
+        if target is None:
+            target = self.canvas.selected_slot or self._next_free_slot()
+        if self.new_dialog is not None:
+            self.new_dialog.close()
+        dialog = NewAppointmentDialog(self.sdesk, self.setup, target, entries=list(self.layout_model.entries),
+                                      parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.booked.connect(self._booked)
+        dialog.destroyed.connect(lambda _=None: self._dialog_gone("new_dialog", dialog))
+        self.new_dialog = dialog
+        dialog.open()
+
+    def _next_free_slot(self) -> Target:
+        layout = self.layout_model
+        assert layout is not None
+        now = self.sdesk.now().astimezone(self.sdesk.tz)
+        column = 0
+        if layout.mode == WEEK:
+            column = next((i for i, c in enumerate(layout.columns) if c.day == now.date()), 0)
+        minute = layout.first_minute + 60
+        if layout.columns[column].day == now.date():
+            minute = (now.hour * 60 + now.minute) // 15 * 15 + 15
+        return layout.target(column, minute)
+
+    def _booked(self, entry: ScheduleEntry) -> None:
+        if self.schedule is not None and self.schedule.start <= entry.start_at < self.schedule.end:
+            self.schedule = Schedule(self.schedule.start, self.schedule.end,
+                                     tuple(sorted((*self.schedule.entries, entry), key=lambda e: e.start_at)))
+            self._render()
+        self.canvas.selected_slot = None
+        self.show_notice(f"Booked {entry.client_name} \u2014 {entry.service_name} with {entry.provider_name}, "
+                         f"{format_time(entry.start_at, self.sdesk.tz)}. Tentative until the clinic server "
+                         "accepts it.", "ok")
+
+    def _dialog_gone(self, name: str, dialog: QWidget) -> None:
+        if getattr(self, name, None) is dialog:
+            setattr(self, name, None)
+
+    # --- notices ------------------------------------------------------------------------------
+
+    def show_notice(self, text: str, tone: str = "info") -> None:
+        self.notice.setProperty("tone", tone)
+        self.notice.style().unpolish(self.notice)
+        self.notice.style().polish(self.notice)
+        self.notice_label.style().unpolish(self.notice_label)
+        self.notice_label.style().polish(self.notice_label)
+        self.notice_label.setText(text)
+        self._notice_holder.show()
+        self._notice_timer.start(NOTICE_MS.get(tone, 8_000))
+
+    def hide_notice(self) -> None:
+        self._notice_holder.hide()
+
+    def notice_text(self) -> str:
+        return self.notice_label.text() if self._notice_holder.isVisibleTo(self) else ""
+
+    # --- keeping up to date -------------------------------------------------------------------
+
+    def _changes_did_happen(self, changes: set[str], initiator: Any) -> None:
+        if APPOINTMENT in changes:
+            self._refresh_timer.start()
+
+    def _tick(self) -> None:
+        self.canvas.set_now(self.sdesk.now(), self.sdesk.today())
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if mods:
+            super().keyPressEvent(event)
+            return
+        actions = {
+            Qt.Key.Key_Left: self.previous,
+            Qt.Key.Key_Right: self.next,
+            Qt.Key.Key_T: self.go_today,
+            Qt.Key.Key_Home: self.go_today,
+            Qt.Key.Key_D: lambda: self.set_mode(DAY),
+            Qt.Key.Key_W: lambda: self.set_mode(WEEK),
+            Qt.Key.Key_R: lambda: self.set_group(BY_ROOM if self.group == BY_PROVIDER else BY_PROVIDER),
+            Qt.Key.Key_N: lambda: self.new_appointment(None),
+        }
+        action = actions.get(Qt.Key(key))
+        if action is None:
+            super().keyPressEvent(event)
+            return
+        action()
+
+    def sizeHint(self) -> QSize:
+        return QSize(1200, 800)
