@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
@@ -297,11 +298,18 @@ class SyncClient:
         """Close an open live channel from another thread (stops :meth:`live`)."""
         with self._live_lock:
             response = self._live_response
-        if response is not None:
-            try:
+        if response is None:
+            return
+        # a read blocked in another thread only returns once its socket is shut down
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+            else:
                 response.close()
-            except Exception:  # noqa: BLE001 - closing from another thread is best effort
-                log.debug("closing the live channel raised", exc_info=True)
+        except Exception:  # noqa: BLE001 - closing from another thread is best effort
+            log.debug("closing the live channel raised", exc_info=True)
 
 
 def _parse_sse(lines: Iterator[str]) -> Iterator[LiveEvent]:

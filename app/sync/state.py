@@ -51,10 +51,10 @@ class SyncState:
     @property
     def label(self) -> str:
         """A short status line for the status bar."""
-        if not self.enrolled:
-            return "Not connected to a clinic server"
         if self.stopped_reason:
             return f"Sync stopped: {self.stopped_reason}"
+        if not self.enrolled:
+            return "Not connected to a clinic server"
         if self.syncing:
             return "Syncing…"
         if self.online is False:
