@@ -165,6 +165,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         with db.transaction(write=True) as session:
             summary = demo.seed_demo(session, patients=args.patients, slug=args.slug, seed=args.seed,
                                      now=SystemClock().now())
+        with db.transaction(write=True) as session:
+            demo.refresh_statistics(session)
     _emit({**summary.as_dict(), "seconds": round(time.monotonic() - started, 1)})
     return 0
 

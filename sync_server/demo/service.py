@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from core.clock import HybridLogicalClock
@@ -111,3 +112,12 @@ def seed_demo(
     log.info("demo clinic %s seeded: %d rows", slug, total)
     return SeedSummary(clinic_id=clinic.id, slug=slug, patients=patients, rows=total,
                        high_water_seq=lease.last, counts=counts, staff_pins=demo.staff_pins)
+
+
+def refresh_statistics(session: Session) -> None:
+    """PostgreSQL: ANALYZE the bulk-filled tables (run after the seed committed). Without fresh
+    statistics the planner sorts a whole clinic for the first pull pages instead of walking the
+    (clinic_id, server_seq) index."""
+    if session.get_bind().dialect.name == "postgresql":
+        for table in ("sync_row", "appointment_slot"):
+            session.execute(text(f"ANALYZE {table}"))

@@ -198,7 +198,8 @@ def pull(
             "cursor must be a whole number of at least 0, and limit a whole number from 1 to the "
             "server's max_pull_limit."
         ) from None
-    return _json(service.pull(session, clinic_id=device.clinic_id, cursor=page.cursor, limit=page.limit, now=now))
+    body = service.pull_json(session, clinic_id=device.clinic_id, cursor=page.cursor, limit=page.limit, now=now)
+    return Response(body, media_type="application/json")
 
 
 @router.get(

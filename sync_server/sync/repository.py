@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select
+from sqlalchemy import Row, Text, cast, delete, insert, select
 from sqlalchemy.orm import Session
 
 from sync_server.db import insert_ignore
@@ -81,6 +81,22 @@ def page(session: Session, *, clinic_id: str, cursor: int, limit: int) -> Sequen
     """Rows changed after ``cursor``, oldest change first, at most ``limit`` (plain tuples)."""
     return session.execute(
         select(*PAGE_COLUMNS)
+        .where(SyncRow.clinic_id == clinic_id, SyncRow.server_seq > cursor)
+        .order_by(SyncRow.server_seq)
+        .limit(limit)
+    ).all()
+
+
+RAW_PAGE_COLUMNS = (
+    SyncRow.server_seq, SyncRow.entity, SyncRow.id, SyncRow.version, SyncRow.hlc, SyncRow.deleted,
+    cast(SyncRow.data, Text), cast(SyncRow.meta, Text), SyncRow.created_at, SyncRow.updated_at,
+)
+
+
+def page_raw(session: Session, *, clinic_id: str, cursor: int, limit: int) -> Sequence[Row[Any]]:
+    """Like :func:`page`, with ``data`` and ``meta`` as their stored JSON text (not decoded)."""
+    return session.execute(
+        select(*RAW_PAGE_COLUMNS)
         .where(SyncRow.clinic_id == clinic_id, SyncRow.server_seq > cursor)
         .order_by(SyncRow.server_seq)
         .limit(limit)

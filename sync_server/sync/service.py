@@ -17,6 +17,7 @@ whole push, so a push is applied entirely or not at all, apart from per-mutation
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -314,17 +315,43 @@ def pull(session: Session, *, clinic_id: str, cursor: int, limit: int, now: date
     Pushes of a clinic commit in sequence order (the sequence row lock), so every change at or
     below the last one returned is already visible: the next page can start after it.
     """
-    rows = repository.page(session, clinic_id=clinic_id, cursor=cursor, limit=limit + 1)
-    changes = [_page_change(r) for r in rows[:limit]]
-    return PullResponse(
-        changes=changes,
-        next_cursor=changes[-1].seq if changes else cursor,
-        has_more=len(rows) > limit,
-        server_time=now,
+    return PullResponse.model_validate_json(pull_json(session, clinic_id=clinic_id, cursor=cursor, limit=limit, now=now))
+
+
+def pull_json(session: Session, *, clinic_id: str, cursor: int, limit: int, now: datetime) -> str:
+    """:func:`pull` as the JSON text of a :class:`~core.sync.PullResponse`, built without
+    decoding the stored records: most rows (no open conflict, not deleted) are written by
+    splicing their stored ``data`` text; the others go through :meth:`RowState.to_change`."""
+    rows = repository.page_raw(session, clinic_id=clinic_id, cursor=cursor, limit=limit + 1)
+    page = rows[:limit]
+    parts = [_raw_change(r) for r in page]
+    next_cursor = page[-1][0] if page else cursor
+    return (
+        '{"changes":[' + ",".join(parts) + "]," + f'"next_cursor":{int(next_cursor)},'
+        f'"has_more":{"true" if len(rows) > limit else "false"},"server_time":{json.dumps(iso(now))}}}'
     )
 
 
-def _page_change(r: Any) -> Change:
-    seq, entity, entity_id, version, hlc, deleted, data, meta, created_at, updated_at = r
+def _raw_change(r: Any) -> str:
+    seq, entity, entity_id, version, hlc, deleted, data_text, meta_text, created_at, updated_at = r
+    meta = json.loads(meta_text) if meta_text else None
+    created = meta.get("created") if meta else None
+    if deleted or not created or (meta and meta.get("losers")):
+        return slow_change(r, meta).model_dump_json()
+    created_hlc = created[0]
+    field_hlc = {name: raw[0] for name, raw in (meta.get("stamps") or {}).items() if raw[0] != created_hlc}
+    dumps = json.dumps
+    return (
+        f'{{"seq":{int(seq)},"entity":{dumps(entity)},"entity_id":{dumps(entity_id)},"version":{int(version)},'
+        f'"hlc":{dumps(hlc)},"deleted":false,"data":{data_text},"created_hlc":{dumps(created_hlc)},'
+        f'"field_hlc":{dumps(field_hlc, separators=(",", ":"))},"conflicts":[],'
+        f'"created_at":{dumps(iso(created_at))},"updated_at":{dumps(iso(updated_at))}}}'
+    )
+
+
+def slow_change(r: Any, meta: dict[str, Any] | None) -> Change:
+    """A page row through :class:`core.merge.RowState` (the reference the fast path must match)."""
+    seq, entity, entity_id, version, hlc, deleted, data_text, _meta_text, created_at, updated_at = r
+    data = json.loads(data_text) if isinstance(data_text, str) else data_text
     state = RowState.from_stored(entity, entity_id, version=version, hlc=hlc, deleted=deleted, data=data, meta=meta)
     return state.to_change(seq, created_at=iso(created_at), updated_at=iso(updated_at))

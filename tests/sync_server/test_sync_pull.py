@@ -134,3 +134,35 @@ def test_a_reader_never_sees_a_later_seq_before_a_late_committing_earlier_one(
     assert second_seq == [2]
     page = desk.pull(cursor)
     assert [(c["seq"], c["data"]["first_name"]) for c in page["changes"]] == [(1, "First"), (2, "Second")]
+
+
+def test_the_fast_page_writer_matches_the_merge_rows_own_form(
+    owner: Desk, client: TestClient, personas: Personas, db: Database
+) -> None:
+    """Pull splices stored JSON for plain rows; it must say exactly what RowState.to_change says."""
+    import json
+
+    from sync_server.sync import repository
+
+    a, b, c = new_id(), new_id(), new_id()
+    owner.push(owner.m("patient", "insert", a, **patient_fields(address={"city": "Oakland"}, tags=["vip", "ü"])),
+               owner.m("patient", "insert", b, **patient_fields()),
+               owner.m("patient", "insert", c, **patient_fields()),
+               owner.m("activity", "append", patient_id=a, type="note", occurred_at="2026-03-01T10:00:00+02:00",
+                       payload={"text": "ça va"}))
+    owner.push(owner.m("patient", "update", a, base_version=1, notes="edited", phone=None))
+    other = Desk(client, personas.device_a, personas.front_desk)
+    early = other.m("patient", "update", b, base_version=1, first_name="Early")
+    time.sleep(0.005)
+    owner.push(owner.m("patient", "update", b, base_version=1, first_name="Late"))
+    other.push(early)  # b now carries an open conflict
+    owner.push(owner.m("patient", "delete", c, base_version=1))
+
+    with db.transaction(write=False, app_role=True) as session:
+        tenancy.enter_clinic(session, personas.a.id)
+        raw = repository.page_raw(session, clinic_id=personas.a.id, cursor=0, limit=100)
+        fast = json.loads(service.pull_json(session, clinic_id=personas.a.id, cursor=0, limit=100,
+                                            now=SystemClock().now()))["changes"]
+    slow = [service.slow_change(r, json.loads(r[7]) if r[7] else None).model_dump(mode="json") for r in raw]
+    assert fast == slow
+    assert {ch["entity_id"]: bool(ch["conflicts"]) for ch in fast if ch["entity"] == "patient"} == {a: False, b: True, c: False}
