@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from sync_server.cli import build_parser, main
+from sync_server.db import SCHEMA_HEAD
 from sync_server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def ok_json(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
 
 
 def test_an_operator_sets_up_a_clinic_and_a_workstation(settings: Settings, client: TestClient) -> None:
-    assert ok_json(run(settings, "migrate"))["schema"] == "0001"
+    assert ok_json(run(settings, "migrate"))["schema"] == SCHEMA_HEAD
     clinic = ok_json(run(settings, "create-clinic", "--name", "Glow Med Spa", "--slug", "glow",
                          "--timezone", "America/New_York"))
     assert clinic["slug"] == "glow" and len(str(clinic["clinic_id"])) == 36
