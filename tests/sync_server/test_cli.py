@@ -145,7 +145,7 @@ def test_a_tampered_audit_chain_fails_verification(in_process: InProcess, admin_
 @pytest.mark.parametrize(
     "command",
     [["serve"], ["migrate"], ["create-clinic"], ["create-staff"], ["enrollment-code"], ["revoke-device"],
-     ["audit"], ["audit", "verify"]],
+     ["audit"], ["audit", "verify"], ["demo"]],
 )
 def test_every_command_has_help(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
