@@ -245,16 +245,18 @@ class ClinicSettingsService:
         role = _choice(data, "role", tuple(r.value for r in Role), errors)
         active = bool(data.get("active", True))
         fields: dict[str, Any] = {"display_name": name, "role": role, "active": active,
-                                  "title": _text(data.get("title"), 120), "color": None}
+                                  "title": _text(data.get("title"), 120)}
         for key, normalise in (("email", normalize_email), ("phone", lambda v: normalize_phone(v, region))):
             raw = (data.get(key) or "").strip()
             try:
                 fields[key] = normalise(raw) if raw else None
             except ValidationError as exc:
                 errors[key] = exc.user_message
-        color = (data.get("color") or "").strip()
-        if color:
-            if _COLOR.match(color):
+        if "color" in data:  # a form without the colour keeps it
+            color = (data.get("color") or "").strip()
+            if not color:
+                fields["color"] = None
+            elif _COLOR.match(color):
                 fields["color"] = color
             else:
                 errors["color"] = "A colour is written like #6A4CDB."

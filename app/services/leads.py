@@ -15,6 +15,7 @@ from core.permissions import Permission, require
 from core.states import LeadStatus
 
 UNASSIGNED = desk_reads.UNASSIGNED
+__all__ = ["SOURCES", "UNASSIGNED", "LeadService", "LeadFilter", "LeadBoard", "LeadRow"]
 #: the statuses of a lead someone still has to work
 OPEN_STATUSES: tuple[str, ...] = (LeadStatus.NEW.value, LeadStatus.CONTACTED.value, LeadStatus.QUALIFIED.value)
 ALL_STATUSES: tuple[str, ...] = tuple(s.value for s in LeadStatus)

@@ -22,11 +22,27 @@ Key = QKeySequence.StandardKey
 
 class ActionId(Enum):
     FIND = auto()
+    NEW_PATIENT = auto()
+    EDIT_PATIENT = auto()
     OPEN_RECORD = auto()
     CLOSE_RECORD = auto()
     REFRESH = auto()
+    GO_TODAY = auto()
+    GO_CLIENTS = auto()
+    GO_LEADS = auto()
+    GO_SETTINGS = auto()
+    SIGN_CHART = auto()
+    COSIGN_CHART = auto()
+    LOCK = auto()
+    SWITCH_USER = auto()
     QUIT = auto()
     ABOUT = auto()
+
+
+#: what stays usable while the screen is locked
+WHILE_LOCKED = frozenset({ActionId.QUIT, ActionId.ABOUT})
+#: never enabled in this version (charting is not built yet); shown only to roles that may use it
+NOT_YET = frozenset({ActionId.SIGN_CHART, ActionId.COSIGN_CHART})
 
 
 @dataclass(frozen=True)
@@ -43,11 +59,31 @@ SPECS: dict[ActionId, ActionSpec] = {
     ActionId.FIND: ActionSpec("&Find a client", (Key.Find,), "search",
                               "Search by name, phone digits, email or Instagram handle",
                               Permission.PATIENT_READ),
+    ActionId.NEW_PATIENT: ActionSpec("&New client\u2026", (Key.New,), "plus", "Add a client",
+                                     Permission.PATIENT_WRITE),
+    ActionId.EDIT_PATIENT: ActionSpec("&Edit client\u2026", ("Ctrl+E",), "edit", "Edit the open client's details",
+                                      Permission.PATIENT_WRITE),
     ActionId.OPEN_RECORD: ActionSpec("&Open record", ("Ctrl+O",), "user",
                                      "Open the selected client's record", Permission.PATIENT_READ),
     ActionId.CLOSE_RECORD: ActionSpec("&Close record", ("Ctrl+W",), None,
                                       "Close the client record and go back to the search"),
     ActionId.REFRESH: ActionSpec("&Refresh", (Key.Refresh,), "refresh", "Search again and recount"),
+    ActionId.GO_TODAY: ActionSpec("&Today", ("Ctrl+1",), "calendar", "Today's schedule",
+                                  Permission.APPOINTMENT_READ),
+    ActionId.GO_CLIENTS: ActionSpec("&Clients", ("Ctrl+2",), "users", "Find and open clients",
+                                    Permission.PATIENT_READ),
+    ActionId.GO_LEADS: ActionSpec("&Leads", ("Ctrl+3",), "inbox", "New leads and their follow-up",
+                                  Permission.LEAD_READ),
+    ActionId.GO_SETTINGS: ActionSpec("&Settings", ("Ctrl+,",), "settings",
+                                     "Services, rooms, devices and staff", Permission.SETTINGS_MANAGE,
+                                     menu_role=QAction.MenuRole.PreferencesRole),
+    ActionId.SIGN_CHART: ActionSpec("&Sign chart", (), None, "Charting is not in this version yet",
+                                    Permission.CHART_SIGN),
+    ActionId.COSIGN_CHART: ActionSpec("&Co-sign chart", (), None, "Charting is not in this version yet",
+                                      Permission.CHART_COSIGN),
+    ActionId.LOCK: ActionSpec("&Lock screen", ("Ctrl+L",), "lock", "Hide client data until you sign in again"),
+    ActionId.SWITCH_USER: ActionSpec("S&witch user\u2026", ("Ctrl+Shift+L",), "switch",
+                                     "Let someone else sign in on this workstation"),
     ActionId.QUIT: ActionSpec("&Quit", (Key.Quit, "Ctrl+Q"), "quit", "Close Glowdesk",
                               menu_role=QAction.MenuRole.QuitRole),
     ActionId.ABOUT: ActionSpec("&About Glowdesk", (), None, "", menu_role=QAction.MenuRole.AboutRole),
@@ -55,8 +91,11 @@ SPECS: dict[ActionId, ActionSpec] = {
 
 #: the menu bar: (title, actions; None is a separator)
 MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
-    ("&File", (ActionId.QUIT,)),
-    ("&Clients", (ActionId.FIND, ActionId.OPEN_RECORD, ActionId.CLOSE_RECORD, None, ActionId.REFRESH)),
+    ("&File", (ActionId.LOCK, ActionId.SWITCH_USER, None, ActionId.QUIT)),
+    ("&Go", (ActionId.GO_TODAY, ActionId.GO_CLIENTS, ActionId.GO_LEADS, None, ActionId.GO_SETTINGS)),
+    ("&Clients", (ActionId.FIND, ActionId.NEW_PATIENT, ActionId.EDIT_PATIENT, ActionId.OPEN_RECORD,
+                  ActionId.CLOSE_RECORD, None, ActionId.REFRESH)),
+    ("C&harts", (ActionId.SIGN_CHART, ActionId.COSIGN_CHART)),
     ("&Help", (ActionId.ABOUT,)),
 )
 
@@ -79,6 +118,7 @@ class Actions(QObject):
                 action.setStatusTip(spec.tip)
                 action.setToolTip(spec.tip)
             action.setMenuRole(spec.menu_role)
+            action.setEnabled(action_id not in NOT_YET)
             window.addAction(action)
             self._actions[action_id] = action
 
@@ -98,10 +138,18 @@ class Actions(QObject):
     def apply_role(self, role: str | None) -> None:
         """Hide what ``role`` may not do (``None``: the system, which may do everything)."""
         for action_id, spec in SPECS.items():
-            if spec.permission is not None and role is not None:
-                self._actions[action_id].setVisible(has_permission(role, spec.permission))
+            allowed = spec.permission is None or role is None or has_permission(role, spec.permission)
+            self._actions[action_id].setVisible(allowed)
+        self._update_menus()
+
+    def apply_lock(self, locked: bool) -> None:
+        """Locked: only quitting and About work. Unlocked: everything but what is not built yet."""
+        for action_id, action in self._actions.items():
+            action.setEnabled(action_id not in NOT_YET and (not locked or action_id in WHILE_LOCKED))
+        self._update_menus()
 
     def fill_menu_bar(self, bar: QMenuBar) -> None:
+        self._menus: list[QMenu] = []
         for title, ids in MENUS:
             menu: QMenu = bar.addMenu(title)
             for action_id in ids:
@@ -109,6 +157,14 @@ class Actions(QObject):
                     menu.addSeparator()
                 else:
                     menu.addAction(self._actions[action_id])
+            self._menus.append(menu)
+        self._update_menus()
+
+    def _update_menus(self) -> None:
+        """A menu with nothing visible in it is hidden (the front desk has no Charts menu)."""
+        for menu in getattr(self, "_menus", []):
+            visible = any(a.isVisible() and not a.isSeparator() for a in menu.actions())
+            menu.menuAction().setVisible(visible)
 
 
 def _key_sequences(shortcuts: tuple[Key | str, ...]) -> list[QKeySequence]:

@@ -102,14 +102,15 @@ class Launcher(QObject):
     def _opened(self, opened: Opened) -> None:
         self._progress.close()
         self.workspace = opened.workspace
-        desk = Desk(self._ops, opened.workspace, actor=opened.actor)
         log.info("opened %s clinic (%s)", "the demo" if opened.workspace.is_demo else "a",
                  "built now" if opened.built_demo else "existing")
         if self._options.self_test:
+            desk = Desk(self._ops, opened.workspace, actor=opened.actor)
             self._self_test = SelfTest(desk, on_done=self._self_test_done)
             self._self_test.start()
             return
-        self.window = MainWindow(desk)
+        # a shared workstation: nobody is signed in until someone types their PIN
+        self.window = MainWindow(Desk(self._ops, opened.workspace, actor=None))
         self.window.show()
         self._app.setQuitOnLastWindowClosed(True)
 

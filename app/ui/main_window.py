@@ -1,132 +1,264 @@
-"""The main window: the clinic's header, the client search beside the open record, the store state."""
+"""The main window: sign-in (and the lock) in front of the navigation rail and the screens.
+
+Nobody signed in (``desk.actor`` is None): the sign-in screen. Signed in: the rail shows the
+screens the person's role may use (Today, Clients, Leads, Settings) and the pages are built for
+that role; another person signing in gets them built afresh. Idle for the clinic's idle-lock time
+(or Ctrl+L), the window shows the sign-in screen again and no client data stays on screen; open
+dialogs close. The window's geometry (and its screen) and the last screen shown are remembered.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QFrame,
+    QDialog,
     QHBoxLayout,
     QMainWindow,
     QMessageBox,
-    QSplitter,
-    QVBoxLayout,
+    QStackedWidget,
     QWidget,
 )
 
 from app.ui import theme
 from app.ui.actions import ActionId, Actions
-from app.ui.desk import PATIENT, Desk, StoreSummary
-from app.ui.errors import user_message
-from app.ui.formatting import display_count
-from app.ui.operations import Op
-from app.ui.patient_detail import PatientDetailPanel
-from app.ui.patient_record import PatientRecord
+from app.ui.clients_page import ClientsPage
+from app.ui.desk import LEAD, PATIENT, SETTINGS, STAFF, Desk, StoreSummary
+from app.ui.formatting import display_count, role_label
+from app.ui.leads_page import LeadsPage
+from app.ui.navigation import NavRail, pages_for
 from app.ui.patient_search import PatientSearchPanel
-from app.ui.widgets import chip, icon_label, label
-from core.permissions import Role
+from app.ui.record.view import ClientRecordPanel
+from app.ui.session import IdleWatch
+from app.ui.settings_page import SettingsPage
+from app.ui.signin import SignInScreen
+from app.ui.today_slot import make_today
+from app.ui.ui_settings import UiSettings
+from app.ui.widgets import icon_label, label
+from core.permissions import Permission
+
+log = logging.getLogger(__name__)
 
 ABOUT_TEXT = (
     "Glowdesk \u2014 the operating system of a medical spa.\n\n"
     "Client data on this workstation is kept in an encrypted database."
 )
+DEFAULT_SIZE = (1280, 800)
 
-
-def role_label(role: str | None) -> str:
-    try:
-        return Role(role).label if role else ""
-    except ValueError:
-        return str(role)
+__all__ = ["MainWindow", "role_label"]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk, *, idle_lock_ms: int | None = None) -> None:
         super().__init__()
         self.desk = desk
         self.setObjectName("MainWindow")
         self.setWindowTitle(f"{desk.clinic.name} \u2014 Glowdesk")
         self.setWindowIcon(theme.icon("glowdesk", color=None))
-        self.resize(1280, 800)
-        self.setMinimumSize(900, 560)
-        self._record_op: Op | None = None
-        self._record_generation = 0
+        self.setMinimumSize(1000, 620)
         self.summary: StoreSummary | None = None
         self.last_error: str | None = None
+        self.locked = True
+        self.page_key: str | None = None
+        self.pages: dict[str, QWidget] = {}
+        self._pages_for: str | None = None  # the staff id the pages were built for
+        self._fixed_idle_ms = idle_lock_ms
+        self.ui_settings = UiSettings(desk.workspace.home)
 
         self.action_registry = Actions(self)
-        self.action_registry.apply_role(desk.actor_role)
         self.action_registry.fill_menu_bar(self.menuBar())
 
-        self.search = PatientSearchPanel(desk)
-        self.detail = PatientDetailPanel()
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.setObjectName("MainSplitter")
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.search)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([800, 480])
-        self.detail.setMinimumWidth(400)
-
-        central = QWidget()
-        central.setObjectName("Central")
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self._header())
-        layout.addWidget(splitter, 1)
-        self.setCentralWidget(central)
+        self.signin = SignInScreen(desk)
+        self.signin.signed_in.connect(self._signed_in)
+        self.rail = NavRail(desk.clinic.name, demo=desk.is_demo)
+        self.rail.page_requested.connect(self.show_page)
+        self.rail.lock_requested.connect(self.lock)
+        self.rail.switch_requested.connect(self.switch_user)
+        self.page_stack = QStackedWidget()
+        self.page_stack.setObjectName("Pages")
+        shell = QWidget()
+        shell.setObjectName("Central")
+        line = QHBoxLayout(shell)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.setSpacing(0)
+        line.addWidget(self.rail)
+        line.addWidget(self.page_stack, 1)
+        self.shell = shell
+        self.central = QStackedWidget()
+        self.central.addWidget(self.signin)
+        self.central.addWidget(shell)
+        self.setCentralWidget(self.central)
         self._build_status_bar()
 
-        self.action_registry.on(ActionId.FIND, self.search.focus_search)
-        self.action_registry.on(ActionId.OPEN_RECORD, self.search.open_current)
-        self.action_registry.on(ActionId.CLOSE_RECORD, self.close_record)
-        self.action_registry.on(ActionId.REFRESH, self.refresh)
-        self.action_registry.on(ActionId.QUIT, self.close)
-        self.action_registry.on(ActionId.ABOUT, self._about)
-        self.search.open_requested.connect(self.open_patient)
-        self.search.escape_pressed.connect(self.close_record)
+        self.idle = IdleWatch(self)
+        self.idle.went_idle.connect(lambda: self.lock(reason="idle"))
+        self._wire_actions()
         desk.ops.changes_did_happen.connect(self._changes_did_happen)
         desk.ops.operation_did_fail.connect(self._operation_did_fail)
-
-        self.search.field.setFocus()
+        self._restore_geometry()
+        if desk.actor is not None:
+            self._enter(desk.actor)
+        else:
+            self._show_lock(previous=None, reason="")
         self.refresh_summary()
 
-    # --- the record ---------------------------------------------------------------------------
+    # --- compatibility: the Clients screen's parts --------------------------------------------
+
+    @property
+    def clients(self) -> ClientsPage:
+        page = self.pages.get("clients")
+        assert isinstance(page, ClientsPage), "nobody with access to clients is signed in"
+        return page
+
+    @property
+    def search(self) -> PatientSearchPanel:
+        return self.clients.search
+
+    @property
+    def detail(self) -> ClientRecordPanel:
+        return self.clients.detail
+
+    # --- signing in, locking, switching -------------------------------------------------------
+
+    def lock(self, reason: str = "manual") -> None:
+        """Hide everything behind the sign-in screen; the same person can carry on after their PIN."""
+        if self.locked or self.desk.actor is None:
+            return
+        previous = (self.desk.actor_id or "", self.desk.actor_name)
+        minutes = round(self.idle.timeout_ms / 60_000)
+        text = (f"Locked after {minutes} idle minute{'s' if minutes != 1 else ''}." if reason == "idle" and minutes
+                else "Locked.")
+        self._show_lock(previous=previous, reason=f"{text} {previous[1]} was signed in \u2014 enter your PIN "
+                                                  "to carry on, or choose another name.")
+
+    def switch_user(self) -> None:
+        """Someone else signs in; the screens start afresh for them."""
+        if self.desk.actor is None:
+            return
+        self.locked = False  # let _show_lock run even if already locked
+        self._show_lock(previous=None, reason="")
+
+    def _show_lock(self, *, previous: tuple[str, str] | None, reason: str) -> None:
+        self.locked = True
+        self.idle.stop()
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
+        self.central.setCurrentWidget(self.signin)
+        self.menuBar().setVisible(True)
+        self.action_registry.apply_lock(True)
+        self.signin.prepare(previous=previous, reason=reason)
+
+    def _signed_in(self, actor: Any) -> None:
+        self._enter(actor)
+
+    def _enter(self, actor: Any) -> None:
+        self.desk.actor = actor
+        staff_id = getattr(actor, "staff_id", None) or "system"
+        if self._pages_for != staff_id:
+            self._build_pages()
+            self._pages_for = staff_id
+        role = self.desk.actor_role
+        self.action_registry.apply_role(role)
+        self.action_registry.apply_lock(False)
+        self.rail.apply(role, self.desk.actor_name)
+        self.locked = False
+        self.central.setCurrentWidget(self.shell)
+        allowed = [p.key for p in pages_for(role)]
+        wanted = self.page_key or self.ui_settings.last_page()
+        self.show_page(wanted if wanted in allowed else (allowed[0] if allowed else "clients"))
+        self._start_idle_watch()
+
+    def _start_idle_watch(self) -> None:
+        if self._fixed_idle_ms is not None:
+            self.idle.set_timeout_ms(self._fixed_idle_ms)
+            self.idle.start()
+            return
+        self.idle.start()
+        self.desk.idle_lock_minutes(on_success=lambda minutes: self.idle.set_timeout_ms(minutes * 60_000))
+
+    def _build_pages(self) -> None:
+        for page in self.pages.values():
+            self.page_stack.removeWidget(page)
+            page.deleteLater()
+        self.pages = {}
+        self.page_key = None
+        factories = {"today": lambda: make_today(self.desk, self.page_stack),
+                     "clients": lambda: ClientsPage(self.desk), "leads": lambda: LeadsPage(self.desk),
+                     "settings": lambda: SettingsPage(self.desk)}
+        for spec in pages_for(self.desk.actor_role):
+            page = factories[spec.key]()
+            self.pages[spec.key] = page
+            self.page_stack.addWidget(page)
+        clients = self.pages.get("clients")
+        leads = self.pages.get("leads")
+        if isinstance(leads, LeadsPage):
+            leads.open_client.connect(self.open_patient)
+        if isinstance(clients, ClientsPage):
+            self.detail.setMinimumWidth(400)
+        today = self.pages.get("today")
+        for name in ("open_patient_requested", "patient_open_requested", "open_client"):
+            signal = getattr(today, name, None)
+            if signal is not None and hasattr(signal, "connect"):
+                signal.connect(self.open_patient)
+                break
+
+    # --- screens ------------------------------------------------------------------------------
+
+    def show_page(self, key: str) -> None:
+        page = self.pages.get(key)
+        if page is None:
+            return
+        self.page_key = key
+        self.page_stack.setCurrentWidget(page)
+        self.rail.set_current(key)
+        self.ui_settings.save_last_page(key)
+        activate = getattr(page, "activate", None)
+        if callable(activate):
+            activate()
+        elif key == "clients":
+            self.clients.search.focus_search() if not self.clients.showing_record else None
 
     def open_patient(self, patient_id: str) -> None:
-        if self._record_op is not None and not self._record_op.done:
-            self._record_op.cancel()
-        self._record_generation += 1
-        generation = self._record_generation
-        self.detail.show_loading()
-        self._record_op = self.desk.open_patient(
-            patient_id,
-            on_success=lambda record: self._show_record(generation, record),
-            on_failure=lambda exc: self._record_failed(generation, exc),
-            initiator=self,
-        )
-
-    def _show_record(self, generation: int, record: PatientRecord) -> None:
-        if generation == self._record_generation:
-            self.detail.show_record(record)
-
-    def _record_failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._record_generation:
-            self.detail.show_error(user_message(exc))
+        if "clients" not in self.pages:
+            return
+        self.show_page("clients")
+        self.clients.open_patient(patient_id)
 
     def close_record(self) -> None:
-        self._record_generation += 1
-        self.detail.show_empty()
-        self.search.focus_search()
+        if "clients" in self.pages:
+            self.clients.close_record()
+
+    def focus_search(self) -> None:
+        if "clients" in self.pages:
+            self.show_page("clients")
+            self.clients.focus_search()
+
+    def new_patient(self) -> None:
+        if "clients" in self.pages and self.desk.can(Permission.PATIENT_WRITE):
+            self.show_page("clients")
+            self.clients.new_patient()
+
+    def edit_patient(self) -> None:
+        if "clients" in self.pages:
+            self.clients.edit_current()
+
+    def open_current(self) -> None:
+        if "clients" in self.pages and self.page_key == "clients":
+            self.clients.search.open_current()
 
     # --- keeping up to date -------------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.search.refresh()
+        for page in self.pages.values():
+            refresh = getattr(page, "refresh", None)
+            if callable(refresh):
+                refresh()
+        if "clients" in self.pages:
+            self.clients.search.refresh()
         self.refresh_summary()
 
     def refresh_summary(self) -> None:
@@ -138,34 +270,49 @@ class MainWindow(QMainWindow):
         self.store_label.setText(f"{state} \u00b7 {display_count(summary.patients, 'patient')}")
 
     def _changes_did_happen(self, changes: set[str], initiator: Any) -> None:
+        clients = self.pages.get("clients")
         if PATIENT in changes:
-            self.search.refresh()
+            if isinstance(clients, ClientsPage):
+                clients.search.refresh()
+                if initiator is not clients:
+                    clients.refresh_record()
             self.refresh_summary()
+        leads = self.pages.get("leads")
+        if isinstance(leads, LeadsPage) and (changes & {LEAD, PATIENT, STAFF}):
+            leads.refresh()
+        if STAFF in changes:
+            self.signin.reload()
+        settings = self.pages.get("settings")
+        if isinstance(settings, SettingsPage) and SETTINGS in changes and initiator is not settings:
+            settings.refresh()
 
     def _operation_did_fail(self, label_text: str, message: str) -> None:
         self.last_error = message
         self.statusBar().showMessage(message, 10_000)
+        if self.locked:
+            return
         box = QMessageBox(QMessageBox.Icon.Warning, "Glowdesk", message, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()  # not modal-blocking: the app keeps running
 
     # --- chrome -------------------------------------------------------------------------------
 
-    def _header(self) -> QWidget:
-        bar = QFrame()
-        bar.setObjectName("HeaderBar")
-        layout = QHBoxLayout(bar)
-        layout.setContentsMargins(20, 10, 20, 10)
-        layout.setSpacing(10)
-        layout.addWidget(icon_label("glowdesk", size=28, color=None))
-        layout.addWidget(label(self.desk.clinic.name, name="ClinicName"))
-        if self.desk.is_demo:
-            layout.addWidget(chip("Demo clinic", tone="accent"))
-        layout.addStretch(1)
-        layout.addWidget(icon_label("user", size=18))
-        who = self.desk.actor_name + (f" \u00b7 {role_label(self.desk.actor_role)}" if self.desk.actor_role else "")
-        layout.addWidget(label(who, name="ActorName"))
-        return bar
+    def _wire_actions(self) -> None:
+        on = self.action_registry.on
+        on(ActionId.FIND, self.focus_search)
+        on(ActionId.NEW_PATIENT, self.new_patient)
+        on(ActionId.EDIT_PATIENT, self.edit_patient)
+        on(ActionId.OPEN_RECORD, self.open_current)
+        on(ActionId.CLOSE_RECORD, self.close_record)
+        on(ActionId.REFRESH, self.refresh)
+        on(ActionId.GO_TODAY, lambda: self.show_page("today"))
+        on(ActionId.GO_CLIENTS, lambda: self.show_page("clients"))
+        on(ActionId.GO_LEADS, lambda: self.show_page("leads"))
+        on(ActionId.GO_SETTINGS, lambda: self.show_page("settings"))
+        on(ActionId.LOCK, self.lock)
+        on(ActionId.SWITCH_USER, self.switch_user)
+        on(ActionId.QUIT, self.close)
+        on(ActionId.ABOUT, self._about)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -175,7 +322,7 @@ class MainWindow(QMainWindow):
         line = QHBoxLayout(box)
         line.setContentsMargins(12, 0, 0, 0)
         line.setSpacing(6)
-        line.addWidget(icon_label("lock", size=14, color=theme.OK))
+        line.addWidget(icon_label("lock", size=14, color="ok"))
         self.store_label = label("Encrypted store \u00b7 counting patients\u2026", name="StoreState")
         line.addWidget(self.store_label)
         bar.addWidget(box)
@@ -183,10 +330,27 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(label(f"{clinic.timezone.replace('_', ' ')} \u00b7 {clinic.currency}",
                                      name="ClinicFacts"))
 
+    def _restore_geometry(self) -> None:
+        saved = self.ui_settings.geometry()
+        if saved is not None and self.restoreGeometry(saved):
+            return
+        self.resize(*DEFAULT_SIZE)
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            frame = self.frameGeometry()
+            frame.moveCenter(screen.availableGeometry().center())
+            self.move(frame.topLeft())
+
     def _about(self) -> None:
         QMessageBox.about(self, "About Glowdesk", ABOUT_TEXT)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._record_op is not None:
-            self._record_op.cancel()
+        self.ui_settings.save_geometry(self.saveGeometry())
+        if self.page_key:
+            self.ui_settings.save_last_page(self.page_key)
+        self.ui_settings.sync()
+        self.idle.shutdown()
+        clients = self.pages.get("clients")
+        if isinstance(clients, ClientsPage):
+            clients.reset()
         super().closeEvent(event)

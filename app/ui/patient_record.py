@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from app.ui.formatting import age_on, display_dob, display_handle, display_name, display_phone
+from app.ui.formatting import age_on, display_dob, display_handle, display_name, display_phone, source_label
 
 CONSENT_LABELS = {
     "transactional_sms": "Appointment texts",
@@ -52,6 +52,7 @@ class PatientRecord:
     vip: bool
     consents: tuple[Consent, ...]
     source: str
+    notes: str = ""
 
     @property
     def has_alerts(self) -> bool:
@@ -83,6 +84,7 @@ class PatientRecord:
             consents=tuple(_consent(purpose, label, consents.get(purpose))
                            for purpose, label in CONSENT_LABELS.items()),
             source=_source_text(first_touch),
+            notes=(getattr(patient, "notes", None) or "").strip(),
         )
 
 
@@ -103,18 +105,10 @@ def _day(value: Any) -> str:
     return f"{day.strftime('%b')} {day.day}, {day.year}"
 
 
-_SOURCES = {
-    "instagram": "Instagram", "instagram_dm": "Instagram DM", "meta_lead_ad": "Meta lead ad",
-    "facebook": "Facebook", "google": "Google", "google_ads": "Google Ads", "google_lead_form": "Google lead form",
-    "web_form": "Website form", "website": "Website", "referral": "Referral", "walk_in": "Walk-in",
-    "phone": "Phone call", "import": "Imported",
-}
-
-
 def _source_text(first_touch: dict[str, Any]) -> str:
     source = str(first_touch.get("source") or "").strip()
     if not source:
         return ""
-    text = _SOURCES.get(source, source.replace("_", " ").capitalize())
+    text = source_label(source)
     campaign = first_touch.get("utm_campaign")
     return f"{text} \u00b7 {campaign}" if campaign else text

@@ -1,7 +1,9 @@
 """Find a client as you type: name, phone digits, email or Instagram handle; keyboard first.
 
-Each keystroke restarts a short debounce; the query then runs on the DB worker. An answer to an
-older query than the latest is dropped, so results never flicker back to a stale search.
+A keystroke with no query in flight runs the query at once (no debounce: results within one
+query's time of the keystroke). Keystrokes that arrive while a query runs are coalesced: when it
+answers, its now-stale results are dropped and one query for the latest text runs straight away.
+An answer to an older query than the latest is never shown, so results do not flicker back.
 Up/Down/PageUp/PageDown in the search field move through the results; Enter opens one.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,12 +27,12 @@ from PySide6.QtWidgets import (
 
 from app.ui import theme
 from app.ui.desk import SEARCH_LIMIT, Desk
+from app.ui.errors import user_message
 from app.ui.formatting import display_count
 from app.ui.models.patient_list_model import Column, PatientListModel
 from app.ui.operations import Op
 from app.ui.widgets import label, row
 
-DEBOUNCE_MS = 80
 MIN_PHONE_DIGITS = 4
 _PHONEISH = re.compile(r"^[\d\s().+\-/]+$")
 _NAV_KEYS = {Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown}
@@ -93,6 +95,7 @@ class PatientSearchPanel(QWidget):
         self._desk = desk
         self._generation = 0
         self._pending: Op | None = None
+        self._stale = False  # the text changed while a query was in flight
         self._shown_text = ""
         self._open_when_shown = False
 
@@ -100,7 +103,7 @@ class PatientSearchPanel(QWidget):
         self.field.setObjectName("SearchField")
         self.field.setPlaceholderText("Search clients by name, phone, email or @instagram")
         self.field.setClearButtonEnabled(True)
-        self.field.addAction(theme.icon("search", theme.MUTED), QLineEdit.ActionPosition.LeadingPosition)
+        self.field.addAction(theme.icon("search", "muted"), QLineEdit.ActionPosition.LeadingPosition)
         self.field.installEventFilter(self)
         self.field.textChanged.connect(self._text_changed)
 
@@ -116,15 +119,11 @@ class PatientSearchPanel(QWidget):
         self._pages.addWidget(self.hint)
         self._pages.addWidget(self.table)
 
-        self._debounce = QTimer(self)
-        self._debounce.setSingleShot(True)
-        self._debounce.setInterval(DEBOUNCE_MS)
-        self._debounce.timeout.connect(self._run_search)
-
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 12, 16)
         layout.setSpacing(12)
-        layout.addLayout(row(label("Clients", name="PageTitle"), None))
+        self.title_row = row(label("Clients", name="PageTitle"))
+        layout.addLayout(self.title_row)
         layout.addWidget(self.field)
         layout.addLayout(row(self.count_label))
         layout.addWidget(self._pages, 1)
@@ -151,23 +150,38 @@ class PatientSearchPanel(QWidget):
             self._open_row(index.row())
 
     @property
+    def in_flight(self) -> bool:
+        return self._pending is not None and not self._pending.done
+
+    @property
     def searching(self) -> bool:
-        return self._debounce.isActive() or (self._pending is not None and not self._pending.done)
+        return self.in_flight or self._stale
+
+    def reset(self) -> None:
+        """Forget the search (another person signed in)."""
+        self._cancel_pending()
+        self._generation += 1
+        self.field.blockSignals(True)
+        self.field.clear()
+        self.field.blockSignals(False)
+        self._show_idle()
 
     # --- searching ----------------------------------------------------------------------------
 
     def _text_changed(self, text: str) -> None:
         self._open_when_shown = False
         if not text.strip():
-            self._debounce.stop()
             self._cancel_pending()
             self._generation += 1
             self._show_idle()
             return
-        self._debounce.start()
+        if self.in_flight:
+            self._stale = True  # coalesce: one query for the latest text when this one answers
+            return
+        self._run_search()
 
     def _run_search(self) -> None:
-        self._debounce.stop()
+        self._stale = False
         text = self.field.text().strip()
         if not text:
             return
@@ -175,16 +189,31 @@ class PatientSearchPanel(QWidget):
         self._generation += 1
         generation = self._generation
         self._pending = self._desk.search_patients(
-            text, on_success=lambda hits: self._show_hits(generation, text, hits))
+            text, on_success=lambda hits: self._show_hits(generation, text, hits),
+            on_failure=lambda exc: self._search_failed(generation, exc))
 
     def _cancel_pending(self) -> None:
+        self._stale = False
         if self._pending is not None and not self._pending.done:
             self._pending.cancel()
         self._pending = None
 
+    def _search_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        if self._stale:
+            self._run_search()
+            return
+        self.model.clear()
+        self.count_label.setText("")
+        self._show_hint(user_message(exc))
+
     def _show_hits(self, generation: int, text: str, hits: list[Any]) -> None:
         if generation != self._generation:
             return  # an older query answered after a newer one was sent: drop it
+        if self._stale or text != self.field.text().strip():
+            self._run_search()  # typed on while it ran: these results are already stale
+            return
         keep = self.current_patient_id() if text == self._shown_text else None
         self._shown_text = text
         self.model.set_hits(hits)
@@ -255,5 +284,3 @@ class PatientSearchPanel(QWidget):
     def _run_search_then_open(self) -> None:
         """Enter pressed before the results caught up with the typing: open the first fresh hit."""
         self._open_when_shown = True
-        if self._debounce.isActive():
-            self._run_search()

@@ -35,7 +35,7 @@ def chip(text: str, *, tone: str = "neutral") -> QLabel:
     return widget
 
 
-def icon_label(name: str, *, size: int = 18, color: str | None = theme.MUTED) -> QLabel:
+def icon_label(name: str, *, size: int = 18, color: str | None = "muted") -> QLabel:
     widget = QLabel()
     widget.setPixmap(theme.pixmap(name, size, color))
     widget.setFixedSize(size, size)

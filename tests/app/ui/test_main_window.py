@@ -150,4 +150,4 @@ def test_actions_are_in_a_registry_with_shortcuts(window):
     assert window.action_registry[ActionId.FIND].shortcut().toString() == "Ctrl+F"
     assert window.action_registry[ActionId.QUIT].shortcut().toString() == "Ctrl+Q"
     menus = [a.text() for a in window.menuBar().actions()]
-    assert menus == ["&File", "&Clients", "&Help"]
+    assert menus == ["&File", "&Go", "&Clients", "C&harts", "&Help"]

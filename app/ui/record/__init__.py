@@ -1,0 +1,1 @@
+"""The client record screen: one client on one screen."""
