@@ -633,7 +633,10 @@ class ScheduleCanvas(QAbstractScrollArea):
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         pos = event.position()
-        if event.button() != Qt.MouseButton.LeftButton or self._block_at(pos) is not None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        if self._block_at(pos) is not None:  # a second click on a block is a click like the first
+            self.mousePressEvent(event)
             return
         target = self._slot_at(pos)
         if target is not None:

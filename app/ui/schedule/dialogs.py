@@ -175,7 +175,9 @@ class AppointmentDialog(QDialog):
         for w in widgets:
             layout.addWidget(w)
         self._body.replaceWidget(old, self._content)
+        old.hide()
         old.deleteLater()
+        self._content.show()
 
     def _show(self, details: AppointmentDetails) -> None:
         self.details = details

@@ -46,14 +46,19 @@ class Loaded:
 
 class ScheduleDesk:
     def __init__(self, desk: Any) -> None:
+        self._desk = desk
         self.ops: Operations = desk.ops
-        self.actor: Any = desk.actor
         workspace = desk.workspace
         self.clinic = workspace.require_clinic()
         self.store = workspace.store
         self.service = AppointmentService(workspace.store, clinic_id=self.clinic.id, timezone=self.clinic.timezone)
         self.patients = PatientService(workspace.store, clinic_id=self.clinic.id, region=self.clinic.region)
         self.tz = self.service.tz
+
+    @property
+    def actor(self) -> Any:
+        """Whoever is signed in now (the desk's actor changes with a quick user switch)."""
+        return self._desk.actor
 
     # --- time and permissions (no store access) -----------------------------------------------
 
@@ -65,7 +70,10 @@ class ScheduleDesk:
 
     @property
     def can_book(self) -> bool:
-        role = getattr(self.actor, "role", None)
+        actor = self.actor
+        if actor is None:
+            return False
+        role = getattr(actor, "role", None)
         return not role or has_permission(role, Permission.APPOINTMENT_WRITE)
 
     # --- reads ---------------------------------------------------------------------------------

@@ -19,12 +19,13 @@ from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent, QPen, QShowEvent
+from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
     QComboBox,
     QFrame,
+    QGraphicsDropShadowEffect,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -37,7 +38,7 @@ from PySide6.QtWidgets import (
 from app.services.appointments import BookingConflict, Schedule, ScheduleEntry, ScheduleSetup, format_time
 from app.ui.errors import user_message
 from app.ui.operations import Op
-from app.ui.schedule.canvas import ScheduleCanvas
+from app.ui.schedule.canvas import HEADER, ScheduleCanvas
 from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
 from app.ui.schedule.facade import APPOINTMENT, Loaded, ScheduleDesk
 from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
@@ -71,10 +72,10 @@ QPushButton#NewButton:hover { background: #5a3dcc; }
 QPushButton#NewButton:disabled { background: #c9bdf6; border-color: #c9bdf6; }
 QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid #d9dce4; border-radius: 8px;
                                             background: palette(base); min-width: 120px; }
-#Notice { border-radius: 8px; }
-#Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; }
-#Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; }
-#Notice[tone="info"] { background: #f3f0fe; border: 1px solid #d9cffc; }
+#Notice { border-radius: 10px; }
+#Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; border-left: 4px solid #d92d20; }
+#Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; border-left: 4px solid #16794c; }
+#Notice[tone="info"] { background: #f3f0fe; border: 1px solid #d9cffc; border-left: 4px solid #6a4cdb; }
 #NoticeText { font-weight: 600; }
 #Notice[tone="danger"] #NoticeText { color: #912018; }
 #Notice[tone="ok"] #NoticeText { color: #0f5c39; }
@@ -163,9 +164,9 @@ class TodayView(QWidget):
         root.setContentsMargins(0, 0, 0, 0)
         root.setSpacing(0)
         root.addWidget(self._toolbar())
-        root.addWidget(self._notice_bar())
         root.addWidget(self.canvas, 1)
         root.addWidget(self._footer())
+        self._notice_bar()  # floats over the schedule: showing it never rescales the day
 
         self.canvas.block_clicked.connect(self.open_appointment)
         self.canvas.move_requested.connect(self.move_appointment)
@@ -282,13 +283,22 @@ class TodayView(QWidget):
         close.clicked.connect(self.hide_notice)
         line.addWidget(self.notice_label, 1)
         line.addWidget(close)
-        holder = QWidget()
-        outer = QVBoxLayout(holder)
-        outer.setContentsMargins(20, 8, 20, 0)
-        outer.addWidget(self.notice)
-        self._notice_holder = holder
-        holder.hide()
-        return holder
+        self.notice.setParent(self)
+        shadow = QGraphicsDropShadowEffect(self.notice)
+        shadow.setBlurRadius(18)
+        shadow.setOffset(0, 3)
+        shadow.setColor(QColor(20, 20, 40, 45))
+        self.notice.setGraphicsEffect(shadow)
+        self.notice.hide()
+        return self.notice
+
+    def _place_notice(self) -> None:
+        width = min(760, max(320, self.canvas.width() - 160))
+        self.notice.setFixedWidth(width)
+        self.notice.adjustSize()
+        x = self.canvas.x() + (self.canvas.width() - width) // 2
+        self.notice.move(x, self.canvas.y() + int(HEADER) + 10)
+        self.notice.raise_()
 
     def _footer(self) -> QWidget:
         bar = QFrame()
@@ -582,14 +592,15 @@ class TodayView(QWidget):
         self.notice_label.style().unpolish(self.notice_label)
         self.notice_label.style().polish(self.notice_label)
         self.notice_label.setText(text)
-        self._notice_holder.show()
+        self.notice.show()
+        self._place_notice()
         self._notice_timer.start(NOTICE_MS.get(tone, 8_000))
 
     def hide_notice(self) -> None:
-        self._notice_holder.hide()
+        self.notice.hide()
 
     def notice_text(self) -> str:
-        return self.notice_label.text() if self._notice_holder.isVisibleTo(self) else ""
+        return self.notice_label.text() if self.notice.isVisibleTo(self) else ""
 
     # --- keeping up to date -------------------------------------------------------------------
 
@@ -599,6 +610,11 @@ class TodayView(QWidget):
 
     def _tick(self) -> None:
         self.canvas.set_now(self.sdesk.now(), self.sdesk.today())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.notice.isVisible():
+            self._place_notice()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
