@@ -409,7 +409,12 @@ class TodayView(QWidget):
         if generation != self._generation:
             return
         self.loading = False
+        self.show_loaded(loaded)
+
+    def show_loaded(self, loaded: Loaded) -> None:
+        """Show a page of the schedule read elsewhere (the loads above; benchmarks)."""
         first = self.setup is None
+        self.day, self.mode = loaded.day, loaded.mode
         self.setup, self.schedule = loaded.setup, loaded.schedule
         if first or self.location_box.count() != len(loaded.setup.locations) + 1:
             self._fill_locations()
