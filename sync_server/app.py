@@ -23,6 +23,8 @@ from core.sync import SERVER_NODE, SyncProtocolError
 from sync_server.audit import endpoints as audit_endpoints
 from sync_server.clinics import endpoints as clinics_endpoints
 from sync_server.db import SCHEMA_HEAD, Database, check_database
+from sync_server.jobs.worker import Worker
+from sync_server.jobs.worker import start_thread as start_worker_thread
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 from sync_server.sync.live import LiveHub
@@ -32,7 +34,11 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, with_worker: bool = False
+) -> FastAPI:
+    """``with_worker``: also run a job worker in a thread of this process (``serve --with-worker``,
+    ``make run``, tests); it stops with the app."""
     settings = settings or Settings()
     # Fail at start-up, not on the first enrollment, when the secret key is missing.
     settings.ensure_secret_key()
@@ -40,12 +46,18 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     clock = clock or SystemClock()
     live = LiveHub(db, clock)
 
+    worker: Worker | None = Worker(db, clock=clock, on_changes=live.notify) if with_worker else None
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await live.start()
+        thread = start_worker_thread(worker) if worker is not None else None
         try:
             yield
         finally:
+            if worker is not None and thread is not None:
+                worker.stop()
+                await run_in_threadpool(thread.join, 30)
             await live.stop()
             db.dispose()
 
@@ -61,6 +73,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     #: the server's own hybrid logical clock (server-owned facts it sets, e.g. tentative=False)
     app.state.hlc = HybridLogicalClock(SERVER_NODE, clock)
     app.state.live = live
+    app.state.worker = worker
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["ops"])

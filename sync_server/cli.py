@@ -81,14 +81,48 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     settings.ensure_secret_key()
     log_config = _access_log_without_query()
     if args.workers > 1:
-        # Each worker process builds its own app (and engine) from the same environment.
-        uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_config=log_config, timeout_graceful_shutdown=10)
+        # Each worker process builds its own app (and engine) from the same environment; the
+        # job worker, if asked for, runs in this supervising process.
+        job_worker = thread = None
+        if args.with_worker:
+            from sync_server.jobs.worker import Worker, start_thread
+
+            job_worker = Worker(Database(settings))
+            thread = start_thread(job_worker)
+        try:
+            uvicorn.run("sync_server.app:create_app", factory=True, host=args.host, port=args.port,
+                        workers=args.workers, log_config=log_config, timeout_graceful_shutdown=10)
+        finally:
+            if job_worker is not None and thread is not None:
+                job_worker.stop()
+                thread.join(timeout=30)
+                job_worker.db.dispose()
     else:
         from sync_server.app import create_app
 
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=log_config,
-                    timeout_graceful_shutdown=10)
+        uvicorn.run(create_app(settings, with_worker=args.with_worker), host=args.host, port=args.port,
+                    log_config=log_config, timeout_graceful_shutdown=10)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    from sync_server.jobs.worker import Worker, run_until_signalled
+
+    logging.getLogger("sync_server").setLevel(logging.INFO)
+    with _database(settings) as db:
+        worker = Worker(db, poll_interval=args.poll_interval, batch=args.batch)
+        run_until_signalled(worker)
+    return 0
+
+
+def cmd_jobs_failed(args: argparse.Namespace, settings: Settings) -> int:
+    from sync_server.jobs import service as jobs
+
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        rows = [{"id": j.id, "kind": j.kind, "attempts": j.attempts, "error": j.last_error,
+                 "finished_at": j.finished_at} for j in jobs.failed_jobs(session, clinic_id=clinic_id, limit=args.limit)]
+        counts = jobs.counts(session, clinic_id=clinic_id)
+    _emit({"clinic": args.clinic, "counts": counts, "failed": rows})
     return 0
 
 
@@ -221,6 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=_positive, default=8000, help="port to listen on (default 8000)")
     p.add_argument("--workers", type=_positive, default=1,
                    help="worker processes (default 1); each has its own database pool")
+    p.add_argument("--with-worker", action="store_true",
+                   help="also run a job worker (webhooks, texts, sweeps) in this process")
+
+    p = add("worker", cmd_worker, "Run a job worker until SIGTERM/SIGINT (it finishes the job in hand first).")
+    p.add_argument("--poll-interval", type=float, default=0.5, help="seconds between polls when idle (default 0.5)")
+    p.add_argument("--batch", type=_positive, default=10, help="jobs claimed at once (default 10)")
 
     add("migrate", cmd_migrate, "Bring the database schema up to date (safe to run repeatedly).")
 
@@ -260,6 +300,14 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Verify a clinic's audit chain; exits 1 when it is broken.")
     v.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     v.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("jobs", help="Job queue commands.", description="Job queue commands.")
+    jobs_sub = p.add_subparsers(dest="jobs_command", required=True, metavar="SUBCOMMAND")
+    f = jobs_sub.add_parser("failed", help="List a clinic's permanently failed jobs (JSON).",
+                            description="List a clinic's permanently failed jobs (JSON).")
+    f.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    f.add_argument("--limit", type=_positive, default=50, help="at most this many (default 50)")
+    f.set_defaults(func=cmd_jobs_failed)
     return parser
 
 

@@ -31,6 +31,8 @@ APP_ROLE = "glowdesk_app"
 CLINIC_SETTING = "glowdesk.clinic_id"
 CLINIC_SLUG_SETTING = "glowdesk.clinic_slug"
 CREDENTIAL_SETTING = "glowdesk.credential"
+#: Set by job workers: lets the transaction see (and claim) queued jobs of every clinic.
+QUEUE_SETTING = "glowdesk.queue"
 
 #: ``session.info`` keys.
 _CLINIC = "glowdesk.clinic_id"
@@ -71,6 +73,15 @@ def present_credential(session: Session, credential_hash: str) -> None:
 def present_clinic_slug(session: Session, slug: str) -> None:
     """Let this transaction see the clinic row with this slug (to learn its id)."""
     _set(session, CLINIC_SLUG_SETTING, slug)
+
+
+def work_queue(session: Session) -> None:
+    """Let this transaction see the job queue of every clinic (job workers claiming work).
+
+    Only the ``job`` table has a policy for this capability; job rows carry ids and kinds, no
+    patient data. A worker then runs each job in a transaction of the job's clinic.
+    """
+    _set(session, QUEUE_SETTING, "on")
 
 
 def apply_on_begin(session: Session, connection) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,13 @@ from __future__ import annotations
 
 from alembic import op
 
-from sync_server.tenancy import APP_ROLE, CLINIC_SETTING, CLINIC_SLUG_SETTING, CREDENTIAL_SETTING
+from sync_server.tenancy import (
+    APP_ROLE,
+    CLINIC_SETTING,
+    CLINIC_SLUG_SETTING,
+    CREDENTIAL_SETTING,
+    QUEUE_SETTING,
+)
 
 
 def _pg() -> bool:
@@ -122,4 +128,15 @@ def allow_lookup_by_slug(table: str = "clinic") -> None:
     op.execute(
         f"CREATE POLICY slug_lookup ON {table} FOR SELECT "
         f"USING (slug = {_setting(CLINIC_SLUG_SETTING)})"
+    )
+
+
+def allow_queue_access(table: str) -> None:
+    """A transaction that declared itself a job worker (:func:`sync_server.tenancy.work_queue`)
+    may read and update every clinic's rows of this queue table (to claim due work)."""
+    if not _pg():
+        return
+    op.execute(
+        f"CREATE POLICY queue_worker ON {table} "
+        f"USING ({_setting(QUEUE_SETTING)} = 'on') WITH CHECK ({_setting(QUEUE_SETTING)} = 'on')"
     )

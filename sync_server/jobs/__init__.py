@@ -1,0 +1,1 @@
+"""Durable jobs: the database is the queue (see :mod:`sync_server.jobs.service`)."""
