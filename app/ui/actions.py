@@ -144,6 +144,7 @@ class Actions(QObject):
 
     def apply_lock(self, locked: bool) -> None:
         """Locked: only quitting and About work. Unlocked: everything but what is not built yet."""
+        self._locked = locked
         for action_id, action in self._actions.items():
             action.setEnabled(action_id not in NOT_YET and (not locked or action_id in WHILE_LOCKED))
         self._update_menus()
@@ -162,8 +163,10 @@ class Actions(QObject):
 
     def _update_menus(self) -> None:
         """A menu with nothing visible in it is hidden (the front desk has no Charts menu)."""
+        locked = getattr(self, "_locked", False)
         for menu in getattr(self, "_menus", []):
-            visible = any(a.isVisible() and not a.isSeparator() for a in menu.actions())
+            visible = any(a.isVisible() and not a.isSeparator() and (a.isEnabled() or not locked)
+                          for a in menu.actions())
             menu.menuAction().setVisible(visible)
 
 

@@ -91,8 +91,12 @@ def display_ago(moment: datetime, now: datetime) -> str:
     return f"{days // 365} y"
 
 
-def display_money(minor: int, currency: str) -> str:
-    return Money(minor, currency).format()
+def display_money(minor: int, currency: str, *, cents: bool = True) -> str:
+    """``$1,250.00``; with ``cents=False`` whole amounts drop them (``$1,250``)."""
+    text = Money(minor, currency).format()
+    if not cents and text.endswith((".00", ",00")):
+        return text[:-3]
+    return text
 
 
 # --- vocabulary --------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from app.ui.formatting import (
 from app.ui.models.lead_list_model import LeadListModel, person
 from app.ui.operations import Op
 from app.ui.tables import RowTable
-from app.ui.widgets import chip, label, row
+from app.ui.widgets import chip, icon_label, label, row
 
 #: status filter buttons: (key, label, statuses; None: all)
 STATUS_FILTERS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
@@ -51,7 +51,7 @@ STATUS_FILTERS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
     *((s, status_label(LEAD_STATUS, s), (s,)) for s in ALL_STATUSES),
     ("all", "All", None),
 )
-PERIODS = (("all", "Any time"), ("today", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
+PERIODS = (("all", "Arrived any time"), ("today", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
            ("90d", "Last 90 days"))
 MINE = "__mine__"
 
@@ -89,7 +89,7 @@ class LeadsPage(QWidget):
             self.source.addItem(source_label(source), source)
         self.owner = QComboBox()
         self.owner.setObjectName("LeadOwner")
-        self.owner.addItem("Anyone", None)
+        self.owner.addItem("Any owner", None)
         self.owner.addItem("Mine", MINE)
         self.owner.addItem("Unassigned", UNASSIGNED)
         self.period = QComboBox()
@@ -112,9 +112,10 @@ class LeadsPage(QWidget):
         layout.setSpacing(12)
         layout.addLayout(row(label("Leads", name="PageTitle"), None))
         layout.addLayout(row(*self.status_buttons.values(), spacing=6))
-        layout.addLayout(row(label("Source", kind="field-label"), self.source, label("Owner", kind="field-label"),
-                             self.owner, label("Arrived", kind="field-label"), self.period, None, self.count,
-                             spacing=8, stretch_end=False))
+        for combo in (self.source, self.owner, self.period):
+            combo.setMinimumWidth(170)
+        layout.addLayout(row(icon_label("filter", size=16), self.source, self.owner, self.period, None, self.count,
+                             spacing=10, stretch_end=False))
         body = QHBoxLayout()
         body.setSpacing(16)
         body.addWidget(self._list, 1)
@@ -225,49 +226,50 @@ class _LeadDetail(QFrame):
     def __init__(self, desk: Any) -> None:
         super().__init__()
         self.setObjectName("Card")
-        self.setFixedWidth(320)
+        self.setFixedWidth(290)
         self._desk = desk
         self._lead: LeadRow | None = None
         self.name = label("", name="DialogTitle", wrap=True)
-        self.status = QHBoxLayout()
-        self.facts = label("", kind="muted", wrap=True)
+        self.status_chip = chip("", tone="neutral")
+        self.source_chip = chip("", tone="neutral")
+        self.facts = label("", kind="value", wrap=True)
         self.message = label("", kind="value", wrap=True, selectable=True)
         self.button = QPushButton(theme.icon("user", "on-accent"), "Open client record")
         self.button.setObjectName("OpenLeadClient")
         self.button.setProperty("kind", "primary")
-        self.button.clicked.connect(lambda: self._lead and self._lead.patient_id
-                                    and self.open_client.emit(self._lead.patient_id))
+        self.button.clicked.connect(self._open)
         self.note = label("", kind="muted", wrap=True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 16)
         layout.setSpacing(10)
         layout.addWidget(self.name)
-        layout.addLayout(self.status)
+        layout.addLayout(row(self.status_chip, self.source_chip, spacing=6))
         layout.addWidget(self.facts)
-        layout.addWidget(label("MESSAGE", kind="section"))
+        self.message_title = label("MESSAGE", kind="section")
+        layout.addWidget(self.message_title)
         layout.addWidget(self.message)
         layout.addStretch(1)
         layout.addWidget(self.note)
         layout.addWidget(self.button)
         self.show_lead(None)
 
+    def _open(self) -> None:
+        if self._lead is not None and self._lead.patient_id:
+            self.open_client.emit(self._lead.patient_id)
+
     def show_lead(self, lead: LeadRow | None) -> None:
         self._lead = lead
-        while self.status.count():
-            item = self.status.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+        for widget in (self.status_chip, self.source_chip, self.message_title, self.message):
+            widget.setVisible(lead is not None)
         if lead is None:
             self.name.setText("No lead selected")
             self.facts.setText("")
-            self.message.setText("")
             self.button.setEnabled(False)
             self.note.setText("")
             return
         self.name.setText(person(lead))
-        self.status.addWidget(chip(status_label(LEAD_STATUS, lead.status), tone=status_tone(LEAD_STATUS, lead.status)))
-        self.status.addWidget(chip(source_label(lead.source), tone="neutral"))
-        self.status.addStretch(1)
+        _set_chip(self.status_chip, status_label(LEAD_STATUS, lead.status), status_tone(LEAD_STATUS, lead.status))
+        _set_chip(self.source_chip, source_label(lead.source), "neutral")
         tz, today, now = self._desk.tz(), self._desk.today(), self._desk.now()
         lines = [f"Arrived {display_when(lead.received_at, tz, today)} ({display_ago(lead.received_at, now)} ago)"]
         if lead.first_reply_at:
@@ -286,3 +288,11 @@ class _LeadDetail(QFrame):
         self.message.setText(lead.message or "No message.")
         self.button.setEnabled(bool(lead.patient_id))
         self.note.setText("" if lead.patient_id else "This lead is not linked to a client yet.")
+
+
+def _set_chip(widget: Any, text: str, tone: str) -> None:
+    widget.setText(text)
+    if widget.property("tone") != tone:
+        widget.setProperty("tone", tone)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)

@@ -258,8 +258,11 @@ class PatientEditor(QDialog):
             self._dup_op.cancel()
         exclude = self._record.id if self._record else None
         self._dup_op = self._desk.find_duplicates(
-            data, exclude_id=exclude, on_success=lambda found: generation == self._dup_generation
-            and self._show_duplicates(found))
+            data, exclude_id=exclude, on_success=lambda found: self._got_duplicates(generation, found))
+
+    def _got_duplicates(self, generation: int, found: list[DuplicateCandidate]) -> None:
+        if generation == self._dup_generation:
+            self._show_duplicates(found)
 
     @property
     def checking_duplicates(self) -> bool:

@@ -3,8 +3,14 @@
 Builds the demo clinic in a temporary data folder (with a temporary key file: screenshots need no
 keychain), opens the main window offscreen at a fixed size, and saves:
 
-- ``patients.png``: a search typed, with its results;
-- ``client-record.png``: a client's record open beside the results (one with alerts).
+- ``signin.png``: the sign-in screen, the demo owner chosen;
+- ``patients.png``: after signing in, a search typed on Clients, with its results;
+- ``client-record.png``: a client's record (one with alerts, tags, visits and a lead);
+- ``leads.png``: the Leads list, every status, a lead selected;
+- ``settings.png``: Settings, the service menu;
+- ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build.
+
+``GLOWDESK_THEME=dark`` takes them in the dark scheme.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-SIZE = (1280, 800)
+SIZE = (1366, 820)
 SEARCH = "mar"
 RECORD_QUERIES = ("mar", "an", "el", "li", "so", "ra")
+OWNER_PIN = "1234"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,12 +41,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["GLOWDESK_HOME"] = str(Path(tmp) / "home")
         os.environ["GLOWDESK_KEY_FILE"] = str(Path(tmp) / "glowdesk.key")
         written = _take(outdir, Path(tmp) / "home")
+    written += _today(outdir)
     for path in written:
         sys.stdout.write(f"wrote {path}\n")
     return 0
 
 
 def _take(outdir: Path, home: Path) -> list[Path]:
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
     from app.ui import theme
@@ -62,21 +72,49 @@ def _take(outdir: Path, home: Path) -> list[Path]:
     workspace = opened[0].workspace
     written: list[Path] = []
     try:
-        desk = Desk(ops, workspace, actor=opened[0].actor)
+        desk = Desk(ops, workspace, actor=None)
         window = MainWindow(desk)
         window.resize(*SIZE)
         window.show()
-        _wait(app, lambda: window.summary is not None)
+        _wait(app, lambda: window.summary is not None and window.signin.staff.count() > 0)
+        window.signin.choose(opened[0].actor.staff_id)
+        written.append(_save(app, window, outdir / "signin.png"))
 
+        QTest.keyClicks(window.signin.pin, OWNER_PIN)
+        QTest.keyClick(window.signin.pin, Qt.Key.Key_Return)
+        _wait(app, lambda: not window.locked)
+
+        window.show_page("clients")
         _search(app, window, SEARCH)
         written.append(_save(app, window, outdir / "patients.png"))
 
-        _open_record_with_alerts(app, window)
+        _open_rich_record(app, window)
         written.append(_save(app, window, outdir / "client-record.png"))
+
+        window.show_page("leads")
+        leads = window.pages["leads"]
+        leads.set_status("all")
+        _wait(app, lambda: not leads.loading and leads.model.rowCount() > 0)
+        leads.table.selectRow(min(2, leads.model.rowCount() - 1))
+        written.append(_save(app, window, outdir / "leads.png"))
+
+        window.show_page("settings")
+        settings = window.pages["settings"]
+        _wait(app, lambda: settings.settings is not None)
+        written.append(_save(app, window, outdir / "settings.png"))
         window.close()
     finally:
         ops.shutdown(final=workspace.close)
     return written
+
+
+def _today(outdir: Path) -> list[Path]:
+    """The schedule's own screenshot, when the schedule is in this build."""
+    try:
+        from app.ui.schedule.screenshot import save_today_screenshot
+    except ImportError:
+        return []
+    return [save_today_screenshot(outdir / "today.png")]
 
 
 def _search(app: Any, window: Any, text: str) -> None:
@@ -85,23 +123,27 @@ def _search(app: Any, window: Any, text: str) -> None:
     _wait(app, lambda: not window.search.searching and window.search.model.rowCount() > 0)
 
 
-def _open_record_with_alerts(app: Any, window: Any) -> None:
-    """Open clients until one has alerts, tags and consents (the screenshot should show them)."""
+def _open_rich_record(app: Any, window: Any) -> None:
+    """Open clients until one has alerts, tags, visits and a lead (the screenshot should show them)."""
     for query in RECORD_QUERIES:
         _search(app, window, query)
-        for row in range(min(window.search.model.rowCount(), 25)):
+        for row in range(min(window.search.model.rowCount(), 30)):
             window.search.table.selectRow(row)
             window.search.open_current()
-            _wait(app, lambda: window.detail.record is not None
-                  and window.detail.record.id == window.search.current_patient_id())
-            record = window.detail.record
-            if record.has_alerts and record.tags and record.date_of_birth:
+            _wait(app, lambda: window.detail.client is not None
+                  and window.detail.client.id == window.search.current_patient_id())
+            client = window.detail.client
+            p = client.patient
+            if p.has_alerts and p.tags and p.date_of_birth and client.leads and client.visits >= 3 and \
+                    client.next_visit:
                 return
+            window.clients.show_search()
 
 
 def _save(app: Any, window: Any, path: Path) -> Path:
-    for _ in range(5):
+    for _ in range(10):
         app.processEvents()
+        time.sleep(0.01)
     if not window.grab().save(str(path)):
         raise OSError(f"could not write {path}")
     return path

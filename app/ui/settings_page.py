@@ -58,16 +58,17 @@ SECTIONS = (
     Section("service", "Services", "The menu clients book from: durations, set-up and clean-up time, prices "
             "and deposits, who may perform each and the device it needs.", (
                 Col("Service", lambda s: s.name, None, bold=True),
-                Col("Category", lambda s: s.category.capitalize(), 130, muted=True),
+                Col("Category", lambda s: s.category.capitalize(), 124, muted=True),
                 Col("Length", lambda s: f"{s.duration_min} min" + (
                     f" +{s.buffer_before_min + s.buffer_after_min}" if s.buffer_before_min + s.buffer_after_min
-                    else ""), 90),
-                Col("Price", lambda s: display_money(s.price_minor, s.currency) + (
-                    f" / {s.price_unit}" if s.price_unit != "session" else ""), 130, right=True),
-                Col("Deposit", lambda s: display_money(s.deposit_minor, s.currency) if s.deposit_minor else "\u2014",
-                    80, right=True),
-                Col("Device", lambda s: kind_label(s.device_kind) or "\u2014", 150, muted=True),
-                Col("", _active, 90, tone=_tone))),
+                    else ""), 104),
+                Col("Price", lambda s: (display_money(s.price_minor, s.currency, cents=False) + (
+                    f" / {s.price_unit}" if s.price_unit != "session" else "")) if s.price_minor else "Free",
+                    136, right=True),
+                Col("Deposit", lambda s: display_money(s.deposit_minor, s.currency, cents=False)
+                    if s.deposit_minor else "\u2014", 76, right=True),
+                Col("Device", lambda s: kind_label(s.device_kind) or "\u2014", 140, muted=True),
+                Col("", _active, 84, tone=_tone))),
     Section("room", "Rooms", "Treatment and consult rooms at each location; a booking holds its room.", (
         Col("Room", lambda r: r.name, None, bold=True), Col("Location", lambda r: r.location, 180),
         Col("Kind", lambda r: r.kind.capitalize(), 140, muted=True), Col("", _active, 90, tone=_tone))),

@@ -85,6 +85,7 @@ class StaffDelegate(QStyledItemDelegate):
         painter.setPen(theme.qcolor("text"))
         painter.drawText(QRect(text_x, rect.center().y() - line, width, line),
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, choice.name)
+        small.setWeight(QFont.Weight.Normal)
         painter.setFont(small)
         painter.setPen(theme.qcolor("muted"))
         painter.drawText(QRect(text_x, rect.center().y() + 1, width, line),
@@ -133,6 +134,7 @@ class SignInScreen(QWidget):
         self.staff.setObjectName("StaffList")
         self.staff.setItemDelegate(StaffDelegate(self.staff))
         self.staff.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.staff.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.staff.currentItemChanged.connect(lambda *_: self._chose())
         self.staff.digit_typed.connect(self._digit)
         self.staff.chosen.connect(lambda: self.pin.setFocus())

@@ -62,6 +62,7 @@ DARK: dict[str, str] = {
 #: the palette in force (apply_theme switches it)
 PALETTE: dict[str, str] = dict(LIGHT)
 SCHEME = "light"
+_FOLLOWING = False
 
 # Colour names kept for older callers; they follow the palette in force.
 TEXT = PALETTE["text"]
@@ -156,6 +157,9 @@ def qt_palette() -> QPalette:
 def apply_theme(app: QApplication, scheme: str | None = None) -> None:
     """Font, Fusion, the palette and the stylesheet of ``scheme`` (default: the system's), and
     follow the system's scheme from now on."""
+    from app.ui.refcount import guard
+
+    guard()
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPointSizeF(10.0)
@@ -165,8 +169,9 @@ def apply_theme(app: QApplication, scheme: str | None = None) -> None:
     app.setPalette(qt_palette())
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(icon("glowdesk", color=None))
-    if not app.property("glowdesk_follows_scheme"):
-        app.setProperty("glowdesk_follows_scheme", True)
+    global _FOLLOWING
+    if not _FOLLOWING:
+        _FOLLOWING = True
         QGuiApplication.styleHints().colorSchemeChanged.connect(lambda _scheme: _follow(app))
 
 

@@ -59,7 +59,9 @@ def row(*widgets: QWidget | None, spacing: int = 8, stretch_end: bool = True) ->
     layout.setContentsMargins(0, 0, 0, 0)
     layout.setSpacing(spacing)
     for widget in widgets:
-        if widget is not None:
+        if widget is None:
+            layout.addStretch(1)  # None: push what follows to the right
+        else:
             layout.addWidget(widget)
     if stretch_end:
         layout.addStretch(1)

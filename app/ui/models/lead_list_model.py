@@ -30,7 +30,7 @@ def person(lead: LeadRow) -> str:
 
 
 class LeadListModel(RowTableModel):
-    NAME, AGE, SOURCE, INTEREST, STATUS, OWNER, RECEIVED, WAITING = range(8)
+    NAME, AGE, SOURCE, INTEREST, STATUS, OWNER, WAITING = range(7)
 
     def __init__(self, parent: Any = None, *, tz: tzinfo | None = None) -> None:
         self._tz = tz
@@ -38,14 +38,14 @@ class LeadListModel(RowTableModel):
         self._today: date = self._now.date()
         super().__init__((
             Col("Name", person, None, bold=True),
-            Col("Age", self._age, 56, right=True),
-            Col("Source", lambda r: source_label(r.source), 132),
-            Col("Interested in", lambda r: r.service_interest or "", 200, muted=True),
-            Col("Status", lambda r: status_label(LEAD_STATUS, r.status), 108,
+            Col("Age", self._age, 48, right=True),
+            Col("Source", lambda r: source_label(r.source), 116),
+            Col("Interested in", lambda r: r.service_interest or "", 150, muted=True),
+            Col("Status", lambda r: status_label(LEAD_STATUS, r.status), 104,
                 tone=lambda r: status_tone(LEAD_STATUS, r.status)),
-            Col("Owner", lambda r: r.owner or "Unassigned", 130),
-            Col("Arrived", lambda r: display_when(r.received_at, self._tz, self._today), 150, muted=True),
-            Col("Since arrival", lambda r: display_ago(r.received_at, self._now), 96, right=True,
+            Col("Owner", lambda r: r.owner or "Unassigned", 116),
+            Col("Arrived", lambda r: display_ago(r.received_at, self._now) + " ago"
+                if display_ago(r.received_at, self._now) != "just now" else "just now", 104, right=True,
                 tip=lambda r: f"Arrived {display_when(r.received_at, self._tz, self._today)}"),
         ), parent)
 

@@ -119,7 +119,7 @@ class ClientRecord:
             kind_counts=dict(file.kind_counts),
             visits=len(done),
             no_shows=sum(a.status == "no_show" for a in file.appointments),
-            spent=display_money(sum(a.price_minor for a in done), currency),
+            spent=display_money(sum(a.price_minor for a in done), currency, cents=False),
             last_visit=display_day(max(a.start_at for a in done).astimezone(tz).date(), today) if done else "",
             next_visit=(f"{display_when(nxt.start_at, tz, today)} \u00b7 {nxt.service}" if nxt else ""),
             client_since=display_day(first_seen.astimezone(tz).date(), None) if first_seen else "",
@@ -137,8 +137,8 @@ def appointment_item(a: AppointmentLine, tz: tzinfo | None, today: date, now: da
         status_tone=status_tone(APPOINTMENT_STATUS, a.status), deposit_status=a.deposit_status,
         deposit_label=status_label(DEPOSIT_STATUS, a.deposit_status),
         deposit_tone=status_tone(DEPOSIT_STATUS, a.deposit_status),
-        deposit=display_money(a.deposit_minor, a.currency) if a.deposit_minor else "",
-        price=display_money(a.price_minor, a.currency) if a.price_minor else "Free",
+        deposit=display_money(a.deposit_minor, a.currency, cents=False) if a.deposit_minor else "",
+        price=display_money(a.price_minor, a.currency, cents=False) if a.price_minor else "Free",
         upcoming=a.start_at >= now, notes=a.notes or "",
     )
 
@@ -161,9 +161,10 @@ def describe(kind: str, payload: dict[str, Any], tz: tzinfo | None, today: date)
     start = _when(payload.get("start_at"), tz, today)
     channel = _CHANNELS.get(str(payload.get("channel") or ""), "")
     if kind == "appointment.booked":
-        parts = [f"for {start}" if start else "", f"with {payload['provider']}" if payload.get("provider") else "",
-                 "booked online" if payload.get("channel") == "online" else ""]
-        return f"Booked {service}", " ".join(p for p in parts if p), "accent"
+        parts = [" ".join(p for p in (f"for {start}" if start else "",
+                                       f"with {payload['provider']}" if payload.get("provider") else "") if p),
+                 "online" if payload.get("channel") == "online" else ""]
+        return f"Booked {service}", " \u00b7 ".join(p for p in parts if p), "accent"
     if kind == "appointment.confirmed":
         return f"Confirmed {service}", " ".join(p for p in (f"for {start}" if start else "", channel) if p), "info"
     if kind == "appointment.completed":

@@ -75,6 +75,10 @@ class ClientRecordPanel(QStackedWidget):
             self.tabs.setCurrentIndex(0)
         self.setCurrentIndex(self.RECORD)
 
+    def _edit_clicked(self) -> None:
+        if self.record is not None:
+            self.edit_requested.emit(self.record.id)
+
     def visible_text(self) -> str:
         """What the panel shows now as one string: the profile's labels (for tests)."""
         page = self._scroll.widget() if self.currentIndex() == self.RECORD else self.currentWidget()
@@ -93,7 +97,7 @@ class ClientRecordPanel(QStackedWidget):
         self.back.clicked.connect(self.back_requested.emit)
         self.edit = QPushButton(theme.icon("edit", "text2"), "Edit client")
         self.edit.setToolTip("Edit this client's details (Ctrl+E)")
-        self.edit.clicked.connect(lambda: self.record and self.edit_requested.emit(self.record.id))
+        self.edit.clicked.connect(self._edit_clicked)
         self.edit.setVisible(desk.can(Permission.PATIENT_WRITE))
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
