@@ -65,15 +65,18 @@ class _Drag:
     busy: bool = False
 
 
-def block_lines(entry: ScheduleEntry, *, tz: object, mode: str, group: str) -> list[tuple[str, str]]:
+def block_lines(entry: ScheduleEntry, *, tz: object, mode: str, group: str,
+                focused: bool = False) -> list[tuple[str, str]]:
     """What a block says, most important first: [(kind, text)] with kinds name, service,
-    deposit, time and where."""
+    deposit, time and where (the provider, or the room when the column already names the
+    provider)."""
     lines = [("name", entry.client_name), ("service", entry.service_name)]
     if entry.deposit_label:
         lines.append(("deposit", entry.deposit_label))
     status = entry.status_label + (" \u00b7 tentative" if entry.tentative else "")
     lines.append(("time", f"{format_span(entry.start_at, entry.end_at, tz)} \u00b7 {status}"))  # type: ignore[arg-type]
-    where = entry.provider_name if (mode == WEEK or group == "room") else (entry.room_name or "No room")
+    show_provider = group == "room" or (mode == WEEK and not focused)
+    where = entry.provider_name if show_provider else (entry.room_name or "No room")
     lines.append(("where", where))
     return lines
 
@@ -181,8 +184,13 @@ class ScheduleCanvas(QAbstractScrollArea):
         block = self.layout_.block(appointment_id) if self.layout_ else None
         if block is None or self.layout_ is None:
             return []
-        return [text for _, text in block_lines(block.entry, tz=self.layout_.tz, mode=self.layout_.mode,
-                                                group=self.layout_.group)]
+        return [text for _, text in self._lines(block.entry)]
+
+    def _lines(self, entry: ScheduleEntry) -> list[tuple[str, str]]:
+        layout = self.layout_
+        assert layout is not None
+        return block_lines(entry, tz=layout.tz, mode=layout.mode, group=layout.group,
+                           focused=layout.focus_id is not None)
 
     # --- layout of the grid --------------------------------------------------------------------
 
@@ -385,33 +393,37 @@ class ScheduleCanvas(QAbstractScrollArea):
         if entry.deposit_label and rect.width() > 40:
             p.setBrush(pal.deposit(entry.deposit_status))
             p.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 3.2, 3.2)
-        self._paint_text(p, rect, entry, text, pending=pending, busy=busy and ghost)
+        shown = self._ghost_entry(entry) if ghost else entry
+        self._paint_text(p, rect, shown, text, pending=pending, ghost=ghost, busy=busy)
         p.setOpacity(1.0)
 
     def _paint_text(self, p: QPainter, rect: QRectF, entry: ScheduleEntry, color: QColor, *, pending: bool,
-                    busy: bool) -> None:
+                    ghost: bool, busy: bool) -> None:
         layout = self.layout_
         assert layout is not None
         pal = self._pal
         left = rect.left() + 10
         width = rect.width() - 24
-        if width < 12:
+        if width < 30:  # a sliver in a crowded week: colour only (the tooltip has the words)
             return
         name_h = self.m_name.height()
         small_h = self.m_small.height()
         top = rect.top() + 2
         bottom = rect.bottom() - 1
         struck = entry.status in ("cancelled", "late_cancelled")
-        lines = block_lines(entry, tz=layout.tz, mode=layout.mode, group=layout.group)
+        lines = self._lines(entry)
         if pending:
             lines = [lines[0], ("time", "Saving\u2026")]
-        elif busy:
-            lines = [lines[0], ("time", "Busy here")]
+        elif ghost:
+            span = format_span(entry.start_at, entry.end_at, layout.tz)
+            lines = [lines[0], ("time", f"Busy \u00b7 {span}" if busy else f"\u2192 {span}")]
         if rect.height() < name_h + small_h + 2:  # one line: time, name, service
             short = f"{format_time(entry.start_at, layout.tz, meridiem=False)}  {entry.client_name}"
             if pending:
                 short += " \u00b7 Saving\u2026"
-            elif not busy:
+            elif busy:
+                short += " \u00b7 Busy"
+            else:
                 short += f" \u00b7 {entry.service_name}"
             p.setFont(self.f_name)
             p.setPen(color)
@@ -451,6 +463,13 @@ class ScheduleCanvas(QAbstractScrollArea):
             p.drawText(QPointF(x, y + metrics.ascent()), metrics.elidedText(value, Qt.TextElideMode.ElideRight, avail))
             font.setStrikeOut(False)
             y += height
+
+    def _ghost_entry(self, entry: ScheduleEntry) -> ScheduleEntry:
+        """The dragged appointment at the time it would land on (for the ghost's words)."""
+        drag = self._drag
+        if drag is None or drag.target is None or self.layout_ is None:
+            return entry
+        return self.layout_.moved(entry, drag.target)
 
     def _paint_now(self, p: QPainter, body: QRectF) -> None:
         layout, g = self.layout_, self.grid

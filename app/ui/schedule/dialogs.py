@@ -46,6 +46,7 @@ from app.ui.operations import Op
 from app.ui.schedule.facade import ScheduleDesk
 from app.ui.schedule.layout import Target
 from core.money import Money
+from core.phone import format_phone
 
 #: status button text, in the order they are offered
 STATUS_ACTIONS = (
@@ -54,7 +55,7 @@ STATUS_ACTIONS = (
     ("completed", "Complete"),
     ("no_show", "No-show"),
     ("late_cancelled", "Late cancel"),
-    ("cancelled", "Cancel appointment"),
+    ("cancelled", "Cancel booking"),
 )
 STATUS_TONES = {"booked": "accent", "confirmed": "accent", "checked_in": "ok", "completed": "muted",
                 "cancelled": "muted", "late_cancelled": "muted", "no_show": "danger"}
@@ -76,7 +77,10 @@ QLabel[kind="chip"][tone="ok"] { background: #e5f5ec; color: #16794c; }
 QLabel[kind="chip"][tone="danger"] { background: #fdecea; color: #b42318; }
 QLabel[kind="chip"][tone="muted"] { background: #f3f4f6; color: #8a909c; }
 QListWidget#ClientResults { border: 1px solid #e6e8ee; border-radius: 8px; }
+QListWidget#ClientResults::item { padding: 3px 6px; }
 QFrame#Line { background: #eceef3; max-height: 1px; border: none; }
+QPushButton:default:disabled { background: #d9cffc; border-color: #d9cffc; color: #ffffff; }
+QPushButton:disabled { color: #9aa0ab; }
 """
 
 
@@ -130,7 +134,7 @@ class AppointmentDialog(QDialog):
         self.setObjectName("AppointmentDialog")
         self.setWindowTitle("Appointment")
         self.setStyleSheet(DIALOG_STYLE)
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(580)
         self.sdesk = sdesk
         self.appointment_id = appointment_id
         self.details: AppointmentDetails | None = None
@@ -219,7 +223,7 @@ class AppointmentDialog(QDialog):
         if e.price_minor:
             facts.append(("Price", money(e.price_minor, e.currency)))
         if details.phone:
-            facts.append(("Phone", details.phone))
+            facts.append(("Phone", format_phone(details.phone, self.sdesk.clinic.region)))
         if details.booked_by:
             facts.append(("Booked by", details.booked_by))
         if e.notes:
@@ -271,13 +275,23 @@ class AppointmentDialog(QDialog):
 
 
 class _ClientField(QLineEdit):
-    """The client search box: Up/Down move through the results below it."""
+    """The client search box: Up/Down move through the results below it; Enter takes the current
+    one (and does not also press Book)."""
 
     navigate = Signal(int)
+    take = Signal()
+
+    def __init__(self, results: QListWidget) -> None:
+        super().__init__()
+        self._results = results
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Up):
             self.navigate.emit(1 if event.key() == Qt.Key.Key_Down else -1)
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._results.isVisible():
+            self.take.emit()
+            event.accept()
             return
         super().keyPressEvent(event)
 
@@ -306,14 +320,17 @@ class NewAppointmentDialog(QDialog):
         tz = sdesk.tz
         local = target.start_at.astimezone(tz)
 
-        self.client = _ClientField()
+        self.results = QListWidget()
+        self.results.setObjectName("ClientResults")
+        self.results.setMaximumHeight(140)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.results.setUniformItemSizes(True)
+        self.results.hide()
+        self.client = _ClientField(self.results)
         self.client.setObjectName("ClientField")
         self.client.setPlaceholderText("Search clients by name, phone or email")
         self.client.setClearButtonEnabled(True)
-        self.results = QListWidget()
-        self.results.setObjectName("ClientResults")
-        self.results.setMaximumHeight(132)
-        self.results.hide()
         self.chosen = _label("", kind="muted")
         self.provider = QComboBox()
         for p in setup.providers:
@@ -368,6 +385,7 @@ class NewAppointmentDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.summary)
         layout.addWidget(self.problem)
+        layout.addStretch(1)
         layout.addWidget(self.buttons)
 
         # defaults from the slot: its provider or room, else what the provider used that day
@@ -382,9 +400,9 @@ class NewAppointmentDialog(QDialog):
         self._search_timer.timeout.connect(self._search)
         self._check_timer = QTimer(self, singleShot=True, interval=CHECK_DELAY_MS)
         self._check_timer.timeout.connect(self._check)
-        self.client.textEdited.connect(lambda _t: self._search_timer.start())
+        self.client.textEdited.connect(self._client_edited)
         self.client.navigate.connect(self._move_in_results)
-        self.client.returnPressed.connect(self._take_current_result)
+        self.client.take.connect(self._take_current_result)
         self.results.itemActivated.connect(self._take)
         self.results.itemClicked.connect(self._take)
         self.provider.currentIndexChanged.connect(self._provider_changed)
@@ -421,6 +439,13 @@ class NewAppointmentDialog(QDialog):
 
     # --- client search ------------------------------------------------------------------------
 
+    def _client_edited(self, _text: str) -> None:
+        if self.patient_id is not None:  # typing again means looking for someone else
+            self.patient_id = None
+            self.chosen.setText("")
+            self._update_book()
+        self._search_timer.start()
+
     def _search(self) -> None:
         text = self.client.text().strip()
         if self._search_op is not None:
@@ -435,7 +460,8 @@ class NewAppointmentDialog(QDialog):
         self.results.clear()
         for hit in hits:
             first = hit.preferred_name or hit.first_name
-            extra = " \u00b7 ".join(x for x in (hit.phone, hit.email) if x)
+            phone = format_phone(hit.phone, self.sdesk.clinic.region) if hit.phone else ""
+            extra = " \u00b7 ".join(x for x in (phone, hit.email) if x)
             star = "\u2605 " if hit.vip else ""
             item = QListWidgetItem(f"{star}{first} {hit.last_name}" + (f"   {extra}" if extra else ""))
             item.setData(Qt.ItemDataRole.UserRole, (hit.id, f"{first} {hit.last_name}"))
@@ -451,7 +477,7 @@ class NewAppointmentDialog(QDialog):
 
     def _take_current_result(self) -> None:
         item = self.results.currentItem()
-        if item is not None and self.results.isVisible():
+        if item is not None:
             self._take(item)
 
     def _take(self, item: QListWidgetItem) -> None:
@@ -492,8 +518,10 @@ class NewAppointmentDialog(QDialog):
         if service is not None:
             end = self.start_at() + timedelta(minutes=service.duration_min)
             parts = [format_span(self.start_at(), end, self.sdesk.tz)]
-            if service.buffer_before_min or service.buffer_after_min:
-                parts.append(f"{service.buffer_before_min} min set-up, {service.buffer_after_min} min clean-up")
+            buffers = [f"{service.buffer_before_min} min set-up" if service.buffer_before_min else "",
+                       f"{service.buffer_after_min} min clean-up" if service.buffer_after_min else ""]
+            if any(buffers):
+                parts.append(", ".join(b for b in buffers if b))
             if service.deposit_minor:
                 parts.append(f"{money(service.deposit_minor, service.currency)} deposit required")
             self.summary.setText(" \u00b7 ".join(parts))

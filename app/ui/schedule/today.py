@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 from app.services.appointments import BookingConflict, Schedule, ScheduleEntry, ScheduleSetup, format_time
 from app.ui.errors import user_message
 from app.ui.operations import Op
-from app.ui.schedule.canvas import HEADER, ScheduleCanvas
+from app.ui.schedule.canvas import ScheduleCanvas
 from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
 from app.ui.schedule.facade import APPOINTMENT, Loaded, ScheduleDesk
 from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
@@ -67,11 +67,11 @@ QPushButton[segment="first"] { border-top-left-radius: 8px; border-bottom-left-r
 QPushButton[segment="last"] { border-top-right-radius: 8px; border-bottom-right-radius: 8px; border-left: none; }
 QPushButton[segment]:checked { background: #efeafe; color: #3b2a8a; border-color: #c9bdf6; }
 QPushButton#NewButton { background: #6a4cdb; border: 1px solid #6a4cdb; color: #ffffff; font-weight: 600;
-                        padding: 6px 16px; border-radius: 8px; }
+                        padding: 6px 14px; border-radius: 8px; }
 QPushButton#NewButton:hover { background: #5a3dcc; }
 QPushButton#NewButton:disabled { background: #c9bdf6; border-color: #c9bdf6; }
 QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid #d9dce4; border-radius: 8px;
-                                            background: palette(base); min-width: 120px; }
+                                            background: palette(base); }
 #Notice { border-radius: 10px; }
 #Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; border-left: 4px solid #d92d20; }
 #Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; border-left: 4px solid #16794c; }
@@ -198,6 +198,7 @@ class TodayView(QWidget):
         self.today_button.clicked.connect(self.go_today)
         self.title = QLabel()
         self.title.setObjectName("TodayTitle")
+        self.title.setMinimumWidth(120)  # a narrow window clips the date rather than the controls
         self.today_chip = QLabel("Today")
         self.today_chip.setObjectName("TodayChip")
         line.addWidget(self.prev_button)
@@ -217,20 +218,20 @@ class TodayView(QWidget):
         self.location_box = QComboBox()
         self.location_box.setObjectName("LocationBox")
         self.location_box.addItem("All locations", None)
+        self.location_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.location_box.setMinimumContentsLength(12)
         self.location_box.currentIndexChanged.connect(
             lambda _i: self.set_location(self.location_box.currentData()))
         line.addWidget(self.location_box)
         self.focus_box = QComboBox()
         self.focus_box.setObjectName("FocusBox")
+        self.focus_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.focus_box.setMinimumContentsLength(14)
         self.focus_box.currentIndexChanged.connect(lambda _i: self._focus_changed())
         self.focus_box.hide()
         line.addWidget(self.focus_box)
-        self.cancelled_box = QCheckBox("Cancelled")
-        self.cancelled_box.setToolTip("Show cancelled and late-cancelled appointments")
-        self.cancelled_box.toggled.connect(self.set_show_cancelled)
-        line.addWidget(self.cancelled_box)
         line.addSpacing(6)
-        self.new_button = QPushButton("+  New appointment")
+        self.new_button = QPushButton("New appointment")
         self.new_button.setObjectName("NewButton")
         self.new_button.setToolTip("Book a client (N)")
         self.new_button.setEnabled(self.sdesk.can_book)
@@ -297,7 +298,7 @@ class TodayView(QWidget):
         self.notice.setFixedWidth(width)
         self.notice.adjustSize()
         x = self.canvas.x() + (self.canvas.width() - width) // 2
-        self.notice.move(x, self.canvas.y() + int(HEADER) + 10)
+        self.notice.move(x, self.canvas.y() + self.canvas.height() - self.notice.height() - 18)
         self.notice.raise_()
 
     def _footer(self) -> QWidget:
@@ -309,6 +310,11 @@ class TodayView(QWidget):
         self.summary.setObjectName("TodaySummary")
         line.addWidget(self.summary)
         line.addStretch(1)
+        self.cancelled_box = QCheckBox("Show cancelled")
+        self.cancelled_box.setToolTip("Show cancelled and late-cancelled appointments too")
+        self.cancelled_box.toggled.connect(self.set_show_cancelled)
+        line.addWidget(self.cancelled_box)
+        line.addSpacing(16)
         line.addWidget(Legend())
         return bar
 

@@ -254,8 +254,9 @@ def _choose_client(qtbot: Any, dialog: Any, text: str) -> None:
     qtbot.keyClicks(dialog.client, text)
     qtbot.waitUntil(lambda: dialog.results.isVisible() and dialog.results.count() > 0
                     and bool(dialog.results.item(0).data(Qt.ItemDataRole.UserRole)), timeout=5_000)
-    qtbot.keyClick(dialog.client, Qt.Key.Key_Return)
-    assert dialog.patient_id is not None
+    qtbot.keyClick(dialog.client, Qt.Key.Key_Return)  # takes the first result, and only that
+    assert dialog.patient_id is not None and dialog.isVisible() and not dialog.saving
+    assert dialog.result_entry is None
 
 
 def test_book_from_an_empty_slot(qtbot, view):
