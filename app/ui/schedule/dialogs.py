@@ -415,13 +415,16 @@ class NewAppointmentDialog(QDialog):
     # --- values -------------------------------------------------------------------------------
 
     def provider_id(self) -> str | None:
-        return self.provider.currentData()
+        value = self.provider.currentData()
+        return str(value) if value else None
 
     def service_id(self) -> str | None:
-        return self.service.currentData()
+        value = self.service.currentData()
+        return str(value) if value else None
 
     def room_id(self) -> str | None:
-        return self.room.currentData()
+        value = self.room.currentData()
+        return str(value) if value else None
 
     def start_at(self) -> datetime:
         d, t = self.date.date(), self.start.time()

@@ -15,6 +15,7 @@ DB worker, paints it with :class:`~app.ui.schedule.canvas.ScheduleCanvas`, and r
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -619,6 +620,15 @@ class TodayView(QWidget):
         if APPOINTMENT in changes:
             self._refresh_timer.start()
 
+    def activate(self) -> None:
+        """The host shows this page: the keyboard goes to the schedule; a stale page reloads."""
+        editable = self.sdesk.can_book
+        self.canvas.editable = editable
+        self.new_button.setEnabled(editable)
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+        if self._stale:
+            self.refresh()
+
     def _tick(self) -> None:
         self.canvas.set_now(self.sdesk.now(), self.sdesk.today())
 
@@ -637,7 +647,7 @@ class TodayView(QWidget):
         if mods:
             super().keyPressEvent(event)
             return
-        actions = {
+        actions: dict[Qt.Key, Callable[[], None]] = {
             Qt.Key.Key_Left: self.previous,
             Qt.Key.Key_Right: self.next,
             Qt.Key.Key_T: self.go_today,
