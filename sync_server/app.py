@@ -28,6 +28,7 @@ from sync_server.jobs.worker import start_thread as start_worker_thread
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 from sync_server.sync.live import LiveHub
+from sync_server.webhooks import endpoints as webhook_endpoints
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ def create_app(
     api.include_router(audit_endpoints.router)
     api.include_router(sync_endpoints.router)
     app.include_router(api)
+    app.include_router(webhook_endpoints.router)
     return app
 
 

@@ -115,6 +115,57 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+_TWILIO_OPTIONS = ("twilio_account_sid", "twilio_auth_token", "twilio_from", "twilio_messaging_service")
+_META_OPTIONS = ("meta_app_secret", "meta_verify_token", "meta_page_id", "meta_page_token", "meta_instagram_id")
+
+
+def cmd_integrations_set(args: argparse.Namespace, settings: Settings) -> int:
+    from sync_server.integrations import service as integrations
+
+    secret_key = settings.ensure_secret_key()
+    twilio = {name: getattr(args, name) for name in _TWILIO_OPTIONS if getattr(args, name) is not None}
+    meta = {name: getattr(args, name) for name in _META_OPTIONS if getattr(args, name) is not None}
+    if not twilio and not meta:
+        raise CommandError("Nothing to set: pass --twilio-... and/or --meta-... options (see --help).")
+    now = SystemClock().now()
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        if twilio:
+            clinic = clinics.get_clinic(session, clinic_id=clinic_id)
+            integrations.set_twilio(
+                session, clinic_id=clinic_id, secret_key=secret_key, region=clinic.region, now=now,
+                actor=audit.Actor.cli(), account_sid=twilio.get("twilio_account_sid"),
+                auth_token=twilio.get("twilio_auth_token"), from_number=twilio.get("twilio_from"),
+                messaging_service_sid=twilio.get("twilio_messaging_service"),
+            )
+        if meta:
+            integrations.set_meta(
+                session, clinic_id=clinic_id, secret_key=secret_key, now=now, actor=audit.Actor.cli(),
+                app_secret=meta.get("meta_app_secret"), verify_token=meta.get("meta_verify_token"),
+                page_id=meta.get("meta_page_id"), page_token=meta.get("meta_page_token"),
+                instagram_id=meta.get("meta_instagram_id"),
+            )
+        shown = integrations.describe(session, clinic_id=clinic_id, secret_key=secret_key)
+    _emit({"clinic": args.clinic, "integrations": shown, "webhooks": _webhook_urls(settings, args.clinic)})
+    return 0
+
+
+def cmd_integrations_show(args: argparse.Namespace, settings: Settings) -> int:
+    from sync_server.integrations import service as integrations
+
+    secret_key = settings.ensure_secret_key()
+    with _clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        shown = integrations.describe(session, clinic_id=clinic_id, secret_key=secret_key)
+    _emit({"clinic": args.clinic, "integrations": shown, "webhooks": _webhook_urls(settings, args.clinic)})
+    return 0
+
+
+def _webhook_urls(settings: Settings, slug: str) -> dict[str, str]:
+    base = settings.public_url.rstrip("/")
+    return {"meta": f"{base}/webhooks/meta", "twilio_sms": f"{base}/webhooks/twilio/sms",
+            "twilio_status": f"{base}/webhooks/twilio/status", "web_form": f"{base}/f/{slug}/lead",
+            "web_form_embed": f"{base}/f/{slug}/embed.js"}
+
+
 def cmd_jobs_failed(args: argparse.Namespace, settings: Settings) -> int:
     from sync_server.jobs import service as jobs
 
@@ -300,6 +351,30 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Verify a clinic's audit chain; exits 1 when it is broken.")
     v.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     v.set_defaults(func=cmd_audit_verify)
+
+    p = sub.add_parser("integrations", help="Connect a clinic to Twilio and Meta.",
+                       description="Connect a clinic to Twilio and Meta (see docs/integrations.md).")
+    integrations_sub = p.add_subparsers(dest="integrations_command", required=True, metavar="SUBCOMMAND")
+    s = integrations_sub.add_parser(
+        "set", help="Set or change a clinic's Twilio and Meta settings; secrets are stored encrypted and never shown.",
+        description="Set or change a clinic's Twilio and Meta settings (only the options given change); secrets "
+        "are stored encrypted under GLOWDESK_SECRET_KEY and never printed back. Prints what is set and the "
+        "webhook URLs to paste into Twilio and Meta.")
+    s.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    s.add_argument("--twilio-account-sid", metavar="AC...", help="Twilio account SID")
+    s.add_argument("--twilio-auth-token", metavar="TOKEN", help="Twilio auth token (secret)")
+    s.add_argument("--twilio-from", metavar="NUMBER", help="the clinic's Twilio number (texts are sent from it)")
+    s.add_argument("--twilio-messaging-service", metavar="MG...", help="a Twilio messaging service SID to send through")
+    s.add_argument("--meta-app-secret", metavar="SECRET", help="the Meta app's secret (secret; checks webhooks)")
+    s.add_argument("--meta-verify-token", metavar="TOKEN", help="the verify token typed into the Meta webhook settings")
+    s.add_argument("--meta-page-id", metavar="ID", help="the clinic's Facebook page id (lead ads)")
+    s.add_argument("--meta-page-token", metavar="TOKEN", help="a page access token with leads_retrieval (secret)")
+    s.add_argument("--meta-instagram-id", metavar="ID", help="the clinic's Instagram professional account id (DMs)")
+    s.set_defaults(func=cmd_integrations_set)
+    s = integrations_sub.add_parser("show", help="Show what is connected (secrets only as set / not set).",
+                                    description="Show what is connected (secrets only as set / not set).")
+    s.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    s.set_defaults(func=cmd_integrations_show)
 
     p = sub.add_parser("jobs", help="Job queue commands.", description="Job queue commands.")
     jobs_sub = p.add_subparsers(dest="jobs_command", required=True, metavar="SUBCOMMAND")

@@ -9,7 +9,7 @@ import importlib
 from sync_server.jobs.worker import Handler
 
 #: Modules with a ``HANDLERS: dict[str, Handler]``.
-TASK_MODULES: tuple[str, ...] = ()
+TASK_MODULES: tuple[str, ...] = ("sync_server.webhooks.tasks",)
 
 
 def default_handlers() -> dict[str, Handler]:

@@ -51,7 +51,7 @@ def insert(session: Session, values: dict[str, Any]) -> bool:
     found = session.execute(
         select(Job.id).where(Job.clinic_id == values["clinic_id"], Job.dedupe_key == values["dedupe_key"])
     ).scalar_one_or_none()
-    return found == values["id"]
+    return bool(found == values["id"])
 
 
 def _due(now: datetime) -> Any:

@@ -54,8 +54,9 @@ class LeaseLost(Exception):
 def backoff(attempts: int, *, base: timedelta = BACKOFF_BASE, cap: timedelta = BACKOFF_CAP,
             jitter: float = 0.2) -> timedelta:
     """Delay before retry number ``attempts`` (1, 2, ...): base x 2^(n-1), capped, +-20 % jitter."""
-    raw = min(cap, base * (2 ** max(0, attempts - 1)))
-    return raw * (1 + random.uniform(-jitter, jitter))
+    raw: timedelta = min(cap, base * (2 ** max(0, attempts - 1)))
+    delay: timedelta = raw * (1 + random.uniform(-jitter, jitter))
+    return delay
 
 
 def enqueue(

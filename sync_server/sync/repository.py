@@ -95,12 +95,13 @@ RAW_PAGE_COLUMNS = (
 
 def page_raw(session: Session, *, clinic_id: str, cursor: int, limit: int) -> Sequence[Row[Any]]:
     """Like :func:`page`, with ``data`` and ``meta`` as their stored JSON text (not decoded)."""
-    return session.execute(
+    rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
         select(*RAW_PAGE_COLUMNS)
         .where(SyncRow.clinic_id == clinic_id, SyncRow.server_seq > cursor)
         .order_by(SyncRow.server_seq)
         .limit(limit)
     ).all()
+    return rows
 
 
 def bulk_insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:

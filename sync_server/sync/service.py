@@ -335,9 +335,9 @@ def pull_json(session: Session, *, clinic_id: str, cursor: int, limit: int, now:
 def _raw_change(r: Any) -> str:
     seq, entity, entity_id, version, hlc, deleted, data_text, meta_text, created_at, updated_at = r
     meta = json.loads(meta_text) if meta_text else None
-    created = meta.get("created") if meta else None
-    if deleted or not created or (meta and meta.get("losers")):
+    if deleted or not meta or not meta.get("created") or meta.get("losers"):
         return slow_change(r, meta).model_dump_json()
+    created = meta["created"]
     created_hlc = created[0]
     field_hlc = {name: raw[0] for name, raw in (meta.get("stamps") or {}).items() if raw[0] != created_hlc}
     dumps = json.dumps

@@ -1,0 +1,1 @@
+"""Outside services a clinic connects (Twilio, Meta): credentials, routing and transports."""

@@ -1,0 +1,1 @@
+"""The webhook inbox: verify, store once, answer fast, process in a job."""
