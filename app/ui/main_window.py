@@ -51,6 +51,14 @@ DEFAULT_SIZE = (1280, 800)
 __all__ = ["MainWindow", "role_label"]
 
 
+def _span(ms: int) -> str:
+    seconds = max(ms // 1000, 1)
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = round(seconds / 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 class MainWindow(QMainWindow):
     def __init__(self, desk: Desk, *, idle_lock_ms: int | None = None) -> None:
         super().__init__()
@@ -128,9 +136,7 @@ class MainWindow(QMainWindow):
         if self.locked or self.desk.actor is None:
             return
         previous = (self.desk.actor_id or "", self.desk.actor_name)
-        minutes = round(self.idle.timeout_ms / 60_000)
-        text = (f"Locked after {minutes} idle minute{'s' if minutes != 1 else ''}." if reason == "idle" and minutes
-                else "Locked.")
+        text = f"Locked after {_span(self.idle.timeout_ms)} without activity." if reason == "idle" else "Locked."
         self._show_lock(previous=previous, reason=f"{text} {previous[1]} was signed in \u2014 enter your PIN "
                                                   "to carry on, or choose another name.")
 

@@ -228,6 +228,10 @@ class SignInScreen(QWidget):
         self.pin.clear()
         self.error.hide()
         self._preselect = previous[0] if previous else None
+        self.staff.setCurrentRow(-1)
+        self.staff.clearSelection()
+        if self._preselect:
+            self.choose(self._preselect)  # at once from the list shown; the reload below keeps it
         self.banner.setVisible(bool(reason))
         self.banner_text.setText(reason)
         self.reload()
