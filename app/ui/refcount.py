@@ -50,3 +50,29 @@ def guard() -> list[str]:
         log.info("raised the reference counts of %s (PySide6 drops references on this Python)",
                  ", ".join(protected))
     return protected
+
+
+_collector: object | None = None
+GC_INTERVAL_MS = 5_000
+
+
+def collect_on_ui_thread(app: object) -> None:
+    """Run Python's cyclic garbage collector only on the UI thread, every few seconds.
+
+    Left automatic, a collection can start on the DB worker thread and free Qt wrappers that
+    belong to the UI thread there, which crashes Qt (seen as a segfault inside "Garbage-collecting"
+    on the worker). Anki does the same (``gc.disable()`` and collecting from the main thread).
+    """
+    global _collector
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    if _collector is not None:
+        return
+    gc.disable()
+    timer = QTimer(app)  # type: ignore[arg-type]
+    timer.setInterval(GC_INTERVAL_MS)
+    timer.timeout.connect(lambda: gc.collect())
+    timer.start()
+    _collector = timer

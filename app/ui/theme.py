@@ -157,9 +157,10 @@ def qt_palette() -> QPalette:
 def apply_theme(app: QApplication, scheme: str | None = None) -> None:
     """Font, Fusion, the palette and the stylesheet of ``scheme`` (default: the system's), and
     follow the system's scheme from now on."""
-    from app.ui.refcount import guard
+    from app.ui.refcount import collect_on_ui_thread, guard
 
     guard()
+    collect_on_ui_thread(app)
     font = QFont()
     font.setFamilies(FONT_FAMILIES)
     font.setPointSizeF(10.0)
