@@ -42,6 +42,7 @@ from app.repositories.uow import system_actor, unit_of_work
 from app.sync.apply import AckReport, ApplyReport, apply_results, apply_rows, mutation_of, upsert_directory
 from app.sync.client import SyncClient, SyncTransport
 from app.sync.errors import NotEnrolledError, SyncError, SyncRefused, SyncStopped, SyncUnavailable
+from app.sync.state import SyncState, read_state
 from core.sync import (
     DEFAULT_PULL_LIMIT,
     MAX_PUSH_BODY_BYTES,
@@ -204,6 +205,10 @@ class SyncEngine:
 
         result: T = self._run_db(job)
         return result
+
+    def state(self) -> SyncState:
+        """The stored sync state (enrolment, last outcome, counts, cursor)."""
+        return self._db(read_state)
 
     def close(self) -> None:
         close = getattr(self.transport, "close", None)

@@ -154,7 +154,7 @@ class SyncRunner:
     def _reload(self, **changes: Any) -> None:
         """Re-read the stored state (counts, outcome) and overlay the live-only parts."""
         try:
-            stored = load_state(self.store)
+            stored = self._engine.state() if self._engine is not None else load_state(self.store)
         except Exception:  # noqa: BLE001 - keep the last known counts
             log.warning("could not read the sync state from the store", exc_info=True)
             self._publish(**changes)

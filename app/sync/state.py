@@ -13,6 +13,7 @@ from typing import Any
 
 from app.db.store import Store
 from app.repositories import sync_state
+from app.repositories.context import Ctx
 from app.repositories.uow import system_actor, unit_of_work
 
 
@@ -85,7 +86,7 @@ class SyncState:
         }
 
 
-def read_state(ctx: Any) -> SyncState:
+def read_state(ctx: Ctx) -> SyncState:
     """The stored part of the state, inside a caller's transaction."""
     enrolled = sync_state.enrollment(ctx)
     outcome = sync_state.outcome(ctx)
