@@ -94,17 +94,23 @@ def _flush_index(ctx: Ctx, batch: list[dict[str, Any]]) -> None:
     batch.clear()
 
 
-def reindex(ctx: Ctx, patient_ids: Iterable[str]) -> None:
+def reindex(ctx: Ctx, patient_ids: Iterable[str], *, new: Iterable[str] = ()) -> None:
     """Bring the search index in line with the stored rows of these patients, for rows written
-    outside :func:`create` / :func:`update` (changes pulled from the clinic server)."""
+    outside :func:`create` / :func:`update` (changes pulled from the clinic server).
+
+    ``new`` names those of them that were not in the store before, so have no index entry yet
+    (removing entries scans the index: an initial sync skips that)."""
     ids = list(dict.fromkeys(patient_ids))
+    fresh = set(new)
     delete = sa.text("DELETE FROM patient_search WHERE patient_id IN :ids").bindparams(
         sa.bindparam("ids", expanding=True)
     )
     columns = [getattr(Patient, f) for f in SEARCH_FIELDS]
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        ctx.session.execute(delete, {"ids": chunk})
+        known = [pid for pid in chunk if pid not in fresh]
+        if known:
+            ctx.session.execute(delete, {"ids": known})
         live = ctx.session.execute(
             select(Patient.id, *columns).where(Patient.id.in_(chunk), Patient.deleted.is_(False))
         )

@@ -69,6 +69,8 @@ class ApplyReport:
     conflicts: int = 0
     entities: set[str] = field(default_factory=set)
     patient_ids: list[str] = field(default_factory=list)
+    #: patients that were not in the store before (no search index entry to remove)
+    new_patient_ids: list[str] = field(default_factory=list)
 
     def add(self, other: ApplyReport) -> None:
         self.rows += other.rows
@@ -76,6 +78,7 @@ class ApplyReport:
         self.conflicts += other.conflicts
         self.entities |= other.entities
         self.patient_ids.extend(other.patient_ids)
+        self.new_patient_ids.extend(other.new_patient_ids)
 
 
 # --- wire values to column values -----------------------------------------------------------
@@ -264,6 +267,8 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
             report.rows += 1
             if entity == "patient":
                 report.patient_ids.append(change.entity_id)
+                if change.entity_id not in local:
+                    report.new_patient_ids.append(change.entity_id)
         for present, batch in groups.items():
             statement = sqlite_insert(cols.table)
             update = {name: statement.excluded[name] for name in (*present, *_UPDATE_BOOKKEEPING)}
@@ -277,7 +282,7 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
             ctx.changed.add(entity)
 
     if report.patient_ids:
-        patient_repo.reindex(ctx, report.patient_ids)
+        patient_repo.reindex(ctx, report.patient_ids, new=report.new_patient_ids)
         ids = sorted(set(report.patient_ids))
         audit.append(
             ctx, "sync.apply", "patient", ids[0] if len(ids) == 1 else None,
