@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from app.sync.errors import DeviceRevokedError, SyncUnavailable
+from app.sync.client import EnrolledStaff
+from app.sync.errors import DeviceRevokedError, SyncRefused, SyncUnavailable
 from core.merge import RowState, merge_update
 from core.sync import (
     SCHEMA_VERSION,
@@ -45,6 +46,8 @@ class FakeHub:
     crash_on_pull: int | None = None  # lose the answer to the pull number N (1-based)
     pulls: int = 0
     pushes: list[tuple[str | None, int]] = field(default_factory=list)  # (staff header, size)
+    #: what GET /staff answers (None: an older server without the list, 404)
+    staff_list: list[EnrolledStaff] | None = None
 
     def _gate(self) -> None:
         if self.down:
@@ -112,6 +115,12 @@ class FakeHub:
             changes=page, next_cursor=page[-1].seq if page else cursor, has_more=len(after) > limit,
             server_time=NOW,
         )
+
+    def staff(self) -> list[EnrolledStaff]:
+        self._gate()
+        if self.staff_list is None:
+            raise SyncRefused("Not Found", status=404, code="http_404")
+        return self.staff_list
 
     def data(self) -> dict[tuple[str, str], tuple[bool, dict[str, object]]]:
         return {key: (state.deleted, dict(state.data)) for key, (state, _) in self.rows.items()}

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from app.db.models import AuditEntry, OutboxEntry, Patient
+from app.db.models import AuditEntry, OutboxEntry, Patient, Staff
 from app.repositories import patients, sync_state
 from app.repositories.uow import system_actor, unit_of_work
 from app.services.sync_status import sync_status
+from app.sync.client import EnrolledStaff
 from app.sync.engine import SyncEngine, remember_staff
 from app.sync.errors import NotEnrolledError, SyncRefused, SyncUnavailable
 from app.sync.state import load_state
@@ -284,3 +285,16 @@ def test_status_reports_the_sync_part(desktops: Any, hub: FakeHub) -> None:
         a.sync()
     status = read(a.store, sync_status)
     assert status["sync"] == "offline" and status["offline_since"] and status["last_sync_error"]
+
+
+def test_the_staff_list_refreshes_staff_the_pull_does_not_deliver(desktops: Any, hub: FakeHub) -> None:
+    a = desktops("a")
+    hub.staff_list = [EnrolledStaff(id=OWNER_ID, display_name="Olivia Owens", role="owner", pin_hash="$argon2id$new")]
+
+    a.sync()
+
+    with a.store.session() as s:
+        owner, desk = s.get(Staff, OWNER_ID), s.get(Staff, DESK_ID)
+        assert owner is not None and desk is not None
+        assert (owner.display_name, owner.pin_hash, owner.active) == ("Olivia Owens", "$argon2id$new", True)
+        assert desk.active is False  # no longer on the server's list of active staff
