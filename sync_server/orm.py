@@ -89,6 +89,8 @@ def load_all_models() -> MetaData:
     import sync_server.clinics.models  # noqa: F401
     import sync_server.integrations.models  # noqa: F401
     import sync_server.jobs.models  # noqa: F401
+    import sync_server.messaging.models  # noqa: F401
+    import sync_server.patients.models  # noqa: F401
     import sync_server.sync.models  # noqa: F401
     import sync_server.webhooks.models  # noqa: F401
 

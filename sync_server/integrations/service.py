@@ -208,6 +208,15 @@ def twilio_account(session: Session, *, clinic_id: str, secret_key: str) -> Twil
                          row.config.get("messaging_service_sid"))
 
 
+def twilio_sender(session: Session, *, clinic_id: str) -> str | None:
+    """The number (or messaging service) the clinic texts from; None when Twilio is not connected."""
+    row = repository.get(session, clinic_id=clinic_id, provider=TWILIO)
+    if row is None or not row.config.get("account_sid") or not row.sealed:
+        return None
+    sender = row.config.get("from_number") or row.config.get("messaging_service_sid")
+    return str(sender) if sender else None
+
+
 def meta_account(session: Session, *, clinic_id: str, secret_key: str) -> MetaAccount | None:
     row = repository.get(session, clinic_id=clinic_id, provider=META)
     if row is None:

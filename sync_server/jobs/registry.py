@@ -9,7 +9,11 @@ import importlib
 from sync_server.jobs.worker import Handler
 
 #: Modules with a ``HANDLERS: dict[str, Handler]``.
-TASK_MODULES: tuple[str, ...] = ("sync_server.webhooks.tasks",)
+TASK_MODULES: tuple[str, ...] = (
+    "sync_server.webhooks.tasks",
+    "sync_server.leads.tasks",
+    "sync_server.messaging.tasks",
+)
 
 
 def default_handlers() -> dict[str, Handler]:

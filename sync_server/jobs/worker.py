@@ -34,7 +34,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock, HybridLogicalClock, SystemClock
+from core.sync import SERVER_NODE
 from sync_server import tenancy
 from sync_server.db import Database
 from sync_server.jobs import repository, service
@@ -123,6 +124,8 @@ class Worker:
         self.settings = db.settings
         self.handlers = dict(handlers)
         self.clock = clock or SystemClock()
+        #: stamps the server's own writes to synced records (core.sync.SERVER_NODE)
+        self.hlc = HybridLogicalClock(SERVER_NODE, self.clock)
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.poll_interval = poll_interval
         self.batch = batch

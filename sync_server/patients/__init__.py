@@ -1,0 +1,1 @@
+"""One record per person: matching inbound people to client records, and merge reviews."""

@@ -1,0 +1,1 @@
+"""The server's own writes to synced records (leads from webhooks, consents from STOP...)."""
