@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from app.db.store import Store
 from app.repositories import clinic as clinic_repo
-from app.repositories import rows, settings
+from app.repositories import settings
 from app.repositories.context import Actor
 from app.repositories.uow import system_actor, unit_of_work
 from core.errors import GlowdeskError, ValidationError
@@ -99,8 +99,8 @@ def sign_in(store: Store, *, pin: str, staff_id: str | None = None, name: str | 
         if staff is None or not verify_pin(staff.pin_hash, pin):
             log.info("sign-in refused%s", f" for staff {staff.id}" if staff is not None else "")
             raise SignInError()
-        if staff.pin_hash is not None and HASHER.check_needs_rehash(staff.pin_hash):
-            rows.update(ctx, staff, {"pin_hash": HASHER.hash(pin)})
+        # No re-hash here: a PIN hash made by the server (with its own argon2 settings) is the
+        # clinic's record; re-hashing would queue a staff change no workstation may make.
         log.info("staff %s signed in", staff.id)
         return Actor(staff_id=staff.id, device_id=store.device_id, role=staff.role, name=staff.display_name)
 
