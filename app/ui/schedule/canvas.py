@@ -27,9 +27,9 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
 )
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QToolTip, QWidget
@@ -261,7 +261,11 @@ class ScheduleCanvas(QAbstractScrollArea):
         self.f_title.setWeight(QFont.Weight.DemiBold)
         self.f_gutter = QFont(base)
         self.f_gutter.setPointSizeF(size * 0.78)
+        self.f_name_struck = QFont(self.f_name)
+        self.f_name_struck.setStrikeOut(True)
         self.m_name = QFontMetricsF(self.f_name)
+        self._elide_cache: dict[tuple[str, bool, int], str] = {}
+        self._backgrounds: dict[tuple[int, int, float, str, bool, bool, bool], QPixmap] = {}
         self.m_small = QFontMetricsF(self.f_small)
         self.m_title = QFontMetricsF(self.f_title)
 
@@ -377,18 +381,15 @@ class ScheduleCanvas(QAbstractScrollArea):
             p.setOpacity(0.35)
         elif ghost:
             p.setOpacity(0.92)
-        path = QPainterPath()
-        path.addRoundedRect(rect, RADIUS, RADIUS)
-        p.fillPath(path, fill)
-        border = QColor(pal.busy if busy else accent)
-        border.setAlpha(255 if (ghost or hover or busy) else 110)
-        pen = QPen(border, 2 if (ghost or busy) else 1)
-        if entry.tentative or ghost or pending:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        p.strokePath(path, pen)
+        ratio = self.viewport().devicePixelRatioF()
+        # snap to device pixels so the cached background blits without resampling
+        x, y = round(rect.x() * ratio) / ratio, round(rect.y() * ratio) / ratio
+        rect = QRectF(x, y, rect.width(), rect.height())
+        strong = ghost or hover or busy
+        key = (round(rect.width() * ratio), round(rect.height() * ratio), ratio, entry.status, bool(busy),
+               strong, bool(entry.tentative or ghost or pending))
+        p.drawPixmap(QPointF(x, y), self._background(key, fill, accent, QColor(pal.busy if busy else accent)))
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(accent)
-        p.drawRoundedRect(QRectF(rect.left() + 2.5, rect.top() + 3, 3, max(rect.height() - 6, 2)), 1.5, 1.5)
         # deposit dot: always there when a deposit is in play, even on the smallest block
         if entry.deposit_label and rect.width() > 40:
             p.setBrush(pal.deposit(entry.deposit_status))
@@ -396,6 +397,41 @@ class ScheduleCanvas(QAbstractScrollArea):
         shown = self._ghost_entry(entry) if ghost else entry
         self._paint_text(p, rect, shown, text, pending=pending, ghost=ghost, busy=busy)
         p.setOpacity(1.0)
+
+    def _background(self, key: tuple[int, int, float, str, bool, bool, bool], fill: QColor, accent: QColor,
+                    border: QColor) -> QPixmap:
+        """A block's rounded background, border and status bar, drawn once per size and look.
+
+        Rounded rectangles are the slowest thing QPainter draws here (three per block); a day
+        has only a handful of distinct block sizes, so each is drawn once and then blitted.
+        """
+        found = self._backgrounds.get(key)
+        if found is not None:
+            return found
+        width, height, ratio, _status, busy, strong, dashed = key
+        pixmap = QPixmap(max(width, 1), max(height, 1))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        w, h = width / ratio, height / ratio
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        edge = QRectF(0.5, 0.5, w - 1, h - 1)
+        colour = QColor(border)
+        colour.setAlpha(255 if strong else 110)
+        pen = QPen(colour, 2 if (busy or (strong and dashed)) else 1)
+        if dashed:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(fill)
+        painter.drawRoundedRect(edge, RADIUS, RADIUS)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(accent)
+        painter.drawRoundedRect(QRectF(2.5, 3, 3, max(h - 6, 2)), 1.5, 1.5)
+        painter.end()
+        if len(self._backgrounds) > 256:
+            self._backgrounds.clear()
+        self._backgrounds[key] = pixmap
+        return pixmap
 
     def _paint_text(self, p: QPainter, rect: QRectF, entry: ScheduleEntry, color: QColor, *, pending: bool,
                     ghost: bool, busy: bool) -> None:
@@ -427,21 +463,27 @@ class ScheduleCanvas(QAbstractScrollArea):
                 short += f" \u00b7 {entry.service_name}"
             p.setFont(self.f_name)
             p.setPen(color)
-            p.drawText(QRectF(left, top - 1, width, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
-                       self.m_name.elidedText(short, Qt.TextElideMode.ElideRight, width))
+            p.drawText(QRectF(round(left), round(top - 1), width, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
+                       self._elided(short, self.m_name, True, width))
             return
         y = top
+        muted = QColor(color)
+        muted.setAlphaF(0.72)
         for kind, value in lines:
-            font, metrics, height = (self.f_name, self.m_name, name_h) if kind == "name" else (
+            is_name = kind == "name"
+            font, metrics, height = (self.f_name, self.m_name, name_h) if is_name else (
                 self.f_small, self.m_small, small_h)
             if y + height > bottom + 1:
                 break
+            if struck and is_name:
+                font = self.f_name_struck
             x = left
             avail = width
-            if kind == "name" and entry.vip:
+            baseline = round(y + metrics.ascent())
+            if is_name and entry.vip:
                 p.setFont(font)
                 p.setPen(pal.vip)
-                p.drawText(QPointF(x, y + metrics.ascent()), "\u2605")
+                p.drawText(QPointF(round(x), baseline), "\u2605")
                 step = metrics.horizontalAdvance("\u2605 ")
                 x += step
                 avail -= step
@@ -452,17 +494,20 @@ class ScheduleCanvas(QAbstractScrollArea):
                 x += 10
                 avail -= 10
             p.setFont(font)
-            c = QColor(color)
-            if kind not in ("name", "service"):
-                c.setAlphaF(0.72)
-            if busy and kind == "time":
-                c = QColor(pal.busy)
-            p.setPen(c)
-            font.setStrikeOut(struck and kind == "name")
-            p.setFont(font)
-            p.drawText(QPointF(x, y + metrics.ascent()), metrics.elidedText(value, Qt.TextElideMode.ElideRight, avail))
-            font.setStrikeOut(False)
+            p.setPen(pal.busy if busy and kind == "time" else color if kind in ("name", "service") else muted)
+            p.drawText(QPointF(round(x), baseline), self._elided(value, metrics, is_name, avail))
             y += height
+
+    def _elided(self, text: str, metrics: QFontMetricsF, bold: bool, width: float) -> str:
+        """``text`` cut to ``width`` (remembered: the same blocks are painted again and again)."""
+        key = (text, bold, int(width))
+        found = self._elide_cache.get(key)
+        if found is None:
+            if len(self._elide_cache) > 4000:
+                self._elide_cache.clear()
+            found = metrics.elidedText(text, Qt.TextElideMode.ElideRight, int(width))
+            self._elide_cache[key] = found
+        return found
 
     def _ghost_entry(self, entry: ScheduleEntry) -> ScheduleEntry:
         """The dragged appointment at the time it would land on (for the ghost's words)."""
