@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python main.py --demo
+	$(BIN)/python scripts/run_demo.py
 
 test: $(STAMP)
 	$(BIN)/lint-imports
