@@ -401,6 +401,9 @@ class TodayView(QWidget):
         if not self.isVisible() and self.schedule is not None:
             self._stale = True
             return
+        if self.canvas.dragging:  # never pull the block from under the pointer: after the drop
+            self._refresh_timer.start(250)
+            return
         self._stale = False
         if self._op is not None and not self._op.done:
             self._op.cancel()
@@ -618,7 +621,7 @@ class TodayView(QWidget):
 
     def _changes_did_happen(self, changes: set[str], initiator: Any) -> None:
         if APPOINTMENT in changes:
-            self._refresh_timer.start()
+            self._refresh_timer.start(0)
 
     def activate(self) -> None:
         """The host shows this page: the keyboard goes to the schedule; a stale page reloads."""

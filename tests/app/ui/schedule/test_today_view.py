@@ -352,6 +352,24 @@ def test_changes_from_elsewhere_appear_without_a_refresh(qtbot, view):
     qtbot.waitUntil(lambda: view.layout_model.block(arrived.id) is not None, timeout=10_000)
 
 
+def test_a_change_arriving_mid_drag_waits_for_the_drop(qtbot, view):
+    stage = Stage(qtbot, view)
+    booked = stage.book("Nora Kim", "Botox Cosmetic", at(SUNDAY, 10), "Injection Room 1")
+    show_day(qtbot, view, SUNDAY)
+    vp, canvas = view.canvas.viewport(), view.canvas
+    start = canvas.point_for(booked.id)
+    end = QPoint(start.x(), round(canvas.grid.y(12 * 60) + (start.y() - canvas.grid.y(10 * 60))))
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(vp, start + QPoint(0, 14))
+    qtbot.mouseMove(vp, end)
+    view.sdesk.ops.changes_did_happen.emit({"appointment"}, "sync")
+    qtbot.wait(100)
+    assert canvas.dragging and not view.loading  # the reload waits
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=end)
+    wait_notice(qtbot, view, "Moved")
+    assert stage.get(booked.id).start_at == at(SUNDAY, 12)
+
+
 def test_a_role_that_cannot_book_can_still_look(qtbot, demo_home):
     desk = make_desk(demo_home, "Dr. Diane Moreau")
     try:
