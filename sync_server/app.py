@@ -23,6 +23,7 @@ from core.sync import SERVER_NODE, SyncProtocolError
 from sync_server.audit import endpoints as audit_endpoints
 from sync_server.clinics import endpoints as clinics_endpoints
 from sync_server.db import SCHEMA_HEAD, Database, check_database
+from sync_server.forms import endpoints as form_endpoints
 from sync_server.jobs.worker import Worker
 from sync_server.jobs.worker import start_thread as start_worker_thread
 from sync_server.settings import Settings
@@ -102,6 +103,7 @@ def create_app(
     api.include_router(sync_endpoints.router)
     app.include_router(api)
     app.include_router(webhook_endpoints.router)
+    app.include_router(form_endpoints.router)
     return app
 
 

@@ -119,4 +119,4 @@ def _load_processors() -> None:
 
 
 #: Modules whose import registers processors.
-PROCESSOR_MODULES: list[str] = ["sync_server.leads.tasks", "sync_server.messaging.tasks"]
+PROCESSOR_MODULES: list[str] = ["sync_server.leads.tasks", "sync_server.messaging.tasks", "sync_server.forms.tasks"]

@@ -17,12 +17,12 @@ def free_port() -> int:
 
 
 class StandinServer:
-    def __init__(self, app: Any, *, port: int | None = None) -> None:
+    def __init__(self, app: Any, *, port: int | None = None, lifespan: str = "off") -> None:
         self.app = app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                     lifespan="off"))
+                                                     lifespan=lifespan))
         self._thread = threading.Thread(target=self._server.run, name=f"standin-{self.port}", daemon=True)
 
     def start(self) -> StandinServer:

@@ -1,0 +1,1 @@
+"""Hosted web lead forms: ``/f/{clinic_slug}/lead`` and the embeddable snippet."""
