@@ -48,6 +48,8 @@ from app.ui.schedule.palette import palette_for
 log = logging.getLogger(__name__)
 
 NOW_TICK_MS = 30_000
+#: below this width the toolbar shortens its words (a window with a navigation rail beside it)
+COMPACT_WIDTH = 1180
 NOTICE_MS = {"ok": 6_000, "danger": 15_000, "info": 8_000}
 LEGEND = (("booked", "Booked"), ("confirmed", "Confirmed"), ("checked_in", "Checked in"),
           ("completed", "Completed"), ("no_show", "No-show"))
@@ -90,7 +92,7 @@ class Legend(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
     def _items(self) -> list[tuple[str, str]]:
         return [*LEGEND, ("tentative", "Tentative")]
@@ -100,6 +102,9 @@ class Legend(QWidget):
         width = sum(fm.horizontalAdvance(text) + 30 for _, text in self._items())
         return QSize(width, max(fm.height(), 14) + 4)
 
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.sizeHint().height())  # a narrow window shows the first few
+
     def paintEvent(self, event: QPaintEvent) -> None:
         pal = palette_for(self)
         p = QPainter(self)
@@ -108,6 +113,8 @@ class Legend(QWidget):
         x = 0.0
         mid = self.height() / 2
         for status, text in self._items():
+            if x + fm.horizontalAdvance(text) + 22 > self.width():
+                break
             colors = pal.status("booked" if status == "tentative" else status)
             swatch = QRectF(x, mid - 6, 14, 12)
             p.setBrush(colors.fill)
@@ -158,6 +165,7 @@ class TodayView(QWidget):
         self._generation = 0
         self._stale = False
         self._moves: dict[str, Op] = {}
+        self._compact = False
 
         self.canvas = ScheduleCanvas(self)
         self.canvas.editable = self.sdesk.can_book
@@ -199,7 +207,7 @@ class TodayView(QWidget):
         self.today_button.clicked.connect(self.go_today)
         self.title = QLabel()
         self.title.setObjectName("TodayTitle")
-        self.title.setMinimumWidth(120)  # a narrow window clips the date rather than the controls
+        self.title.setMinimumWidth(100)  # below COMPACT_WIDTH the date is written short anyway
         self.today_chip = QLabel("Today")
         self.today_chip.setObjectName("TodayChip")
         line.addWidget(self.prev_button)
@@ -234,6 +242,7 @@ class TodayView(QWidget):
         line.addSpacing(6)
         self.new_button = QPushButton("New appointment")
         self.new_button.setObjectName("NewButton")
+        self.new_button.setMinimumWidth(64)
         self.new_button.setToolTip("Book a client (N)")
         self.new_button.setEnabled(self.sdesk.can_book)
         self.new_button.clicked.connect(lambda: self.new_appointment(None))
@@ -309,6 +318,7 @@ class TodayView(QWidget):
         line.setContentsMargins(20, 7, 20, 7)
         self.summary = QLabel()
         self.summary.setObjectName("TodaySummary")
+        self.summary.setMinimumWidth(100)
         line.addWidget(self.summary)
         line.addStretch(1)
         self.cancelled_box = QCheckBox("Show cancelled")
@@ -316,7 +326,8 @@ class TodayView(QWidget):
         self.cancelled_box.toggled.connect(self.set_show_cancelled)
         line.addWidget(self.cancelled_box)
         line.addSpacing(16)
-        line.addWidget(Legend())
+        self.legend = Legend()
+        line.addWidget(self.legend)
         return bar
 
     # --- what is shown ------------------------------------------------------------------------
@@ -474,10 +485,14 @@ class TodayView(QWidget):
             self.today_chip.setVisible(start <= today <= end)
             self.today_chip.setText("This week")
         else:
-            self.title.setText(f"{self.day:%A}, {self.day:%B} {self.day.day}"
+            weekday, month = ("%a", "%b") if self._compact else ("%A", "%B")
+            self.title.setText(f"{self.day.strftime(weekday)}, {self.day.strftime(month)} {self.day.day}"
                                + (f", {self.day.year}" if self.day.year != today.year else ""))
             self.today_chip.setVisible(self.day == today)
             self.today_chip.setText("Today")
+        # short words fit whole; the long ones may be clipped until the window turns compact
+        self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4
+                                   if self._compact else 100)
         unit = "week" if self.mode == WEEK else "day"
         self.prev_button.setToolTip(f"Previous {unit} (Left)")
         self.next_button.setToolTip(f"Next {unit} (Right)")
@@ -637,6 +652,12 @@ class TodayView(QWidget):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        compact = self.width() < COMPACT_WIDTH
+        if compact != self._compact:
+            self._compact = compact
+            self.new_button.setText("New" if compact else "New appointment")
+            self.legend.setVisible(not compact)
+            self._update_title()
         if self.notice.isVisible():
             self._place_notice()
 
