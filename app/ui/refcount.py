@@ -6,7 +6,7 @@ method that returns nothing, and one to ``True``/``False`` on each call that ret
 none_dealloc" / "bool_dealloc"), often at exit. CPython 3.12 made these objects immortal; on an
 affected interpreter :func:`guard` gives them the same effective immortality. It probes first and
 does nothing where the defect is absent. Applied once at start-up by :func:`app.ui.theme.apply_theme`
-(the schedule has its own guard for ``None``; both are idempotent in effect).
+and by the schedule canvas before it paints.
 """
 
 from __future__ import annotations

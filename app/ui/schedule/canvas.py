@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QToolTi
 from app.services.appointments import ScheduleEntry, format_span, format_time
 from app.ui.schedule.layout import DAY, WEEK, Block, Grid, ScheduleLayout, Target
 from app.ui.schedule.palette import SchedulePalette, palette_for
-from app.ui.schedule.refcount_guard import guard_none_refcount
+from app.ui.refcount import guard as guard_refcounts
 
 GUTTER = 64.0
 HEADER = 56.0
@@ -91,7 +91,7 @@ class ScheduleCanvas(QAbstractScrollArea):
     slot_activated = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        guard_none_refcount()  # painting makes thousands of void Qt calls: see refcount_guard
+        guard_refcounts()  # painting makes thousands of void Qt calls: see app.ui.refcount
         super().__init__(parent)
         self.setObjectName("ScheduleCanvas")
         self.setFrameShape(QFrame.Shape.NoFrame)

@@ -6,14 +6,14 @@ import sys
 
 from PySide6.QtCore import QObject
 
-from app.ui.schedule.refcount_guard import guard_none_refcount, none_refcount_leaks
+from app.ui.refcount import guard
 
 
 def test_a_long_session_of_void_qt_calls_survives(qapp):
-    guard_none_refcount()
-    if none_refcount_leaks():
-        assert sys.getrefcount(None) > 1 << 39  # the guard is in place on this interpreter
+    guard()
     probe = QObject()
+    before = sys.getrefcount(None)
     for _ in range(200_000):  # several times what None starts with: unguarded, this aborts the process
         probe.setObjectName("x")
-    assert guard_none_refcount() is False  # once per process
+    # either the defect is absent (count unchanged) or the guard gave None ample headroom
+    assert sys.getrefcount(None) == before or sys.getrefcount(None) > 1 << 39
