@@ -35,9 +35,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QToolTip, QWidget
 
 from app.services.appointments import ScheduleEntry, format_span, format_time
+from app.ui.refcount import guard as guard_refcounts
 from app.ui.schedule.layout import DAY, WEEK, Block, Grid, ScheduleLayout, Target
 from app.ui.schedule.palette import SchedulePalette, palette_for
-from app.ui.refcount import guard as guard_refcounts
 
 GUTTER = 64.0
 HEADER = 56.0
