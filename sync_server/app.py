@@ -26,6 +26,7 @@ from sync_server.db import SCHEMA_HEAD, Database, check_database
 from sync_server.forms import endpoints as form_endpoints
 from sync_server.jobs.worker import Worker
 from sync_server.jobs.worker import start_thread as start_worker_thread
+from sync_server.messaging import endpoints as messaging_endpoints
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 from sync_server.sync.live import LiveHub
@@ -101,6 +102,7 @@ def create_app(
     api.include_router(clinics_endpoints.router)
     api.include_router(audit_endpoints.router)
     api.include_router(sync_endpoints.router)
+    api.include_router(messaging_endpoints.router)
     app.include_router(api)
     app.include_router(webhook_endpoints.router)
     app.include_router(form_endpoints.router)

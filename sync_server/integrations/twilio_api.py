@@ -113,10 +113,14 @@ class TwilioTransport:
     def find_sent(self, *, to: str, body: str, since: datetime) -> Sent | None:
         """A message to ``to`` with this body created since ``since``: the result of a send whose
         answer was lost (the worker died between Twilio accepting it and our commit)."""
-        kwargs: dict[str, Any] = {"to": to, "date_sent_after": since - timedelta(minutes=1), "limit": 50}
+        kwargs: dict[str, Any] = {"to": to, "limit": 50}
         if self.account.from_number and not self.account.messaging_service_sid:
             kwargs["from_"] = self.account.from_number
+        floor = since - timedelta(minutes=1)
         for message in self._call(lambda: self.client.messages.list(**kwargs)):
+            created = message.date_created
+            if created is not None and created < floor:
+                continue
             if (message.body or "") == body and str(getattr(message, "direction", "")).startswith("outbound"):
                 return Sent(str(message.sid), str(message.status))
         return None

@@ -15,6 +15,7 @@ from sync_server.messaging import service
 from sync_server.records.service import ServerWrites
 from sync_server.webhooks import meta as meta_webhooks
 from sync_server.webhooks import service as inbox
+from sync_server.webhooks import twilio as twilio_webhooks
 from sync_server.webhooks.models import WebhookEvent
 
 log = logging.getLogger(__name__)
@@ -84,3 +85,53 @@ def apply_instagram(session: Session, ctx: JobContext, event: WebhookEvent, prep
 
 inbox.register(meta_webhooks.SOURCE, meta_webhooks.INSTAGRAM_MESSAGE,
                inbox.Processor(prepare_instagram, apply_instagram))
+
+
+# --- Twilio -----------------------------------------------------------------------------------
+
+
+def prepare_sms(ctx: JobContext, event: WebhookEvent) -> list[service.StoredMedia]:
+    """Fetch an MMS's media from Twilio (authenticated) and seal it into the server home."""
+    from sync_server.integrations.twilio_api import TwilioTransport
+
+    form = event.payload
+    count = int(form.get("NumMedia") or 0)
+    if count <= 0:
+        return []
+    secret_key = ctx.settings.ensure_secret_key()
+    with ctx.transaction(write=False) as session:
+        account = integrations.twilio_account(session, clinic_id=ctx.clinic_id, secret_key=secret_key)
+    if account is None:
+        return []
+    media: list[service.StoredMedia] = []
+    with TwilioTransport(ctx.settings.twilio_api_url, account) as twilio:
+        for index in range(min(count, 10)):
+            url = form.get(f"MediaUrl{index}")
+            if not url:
+                continue
+            data, content_type = twilio.fetch_media(url)
+            media.append(service.store_media(
+                ctx.settings.server_home, secret_key, clinic_id=ctx.clinic_id, media_id=_event_media_id(event, index),
+                data=data, content_type=form.get(f"MediaContentType{index}") or content_type,
+            ))
+    return media
+
+
+def apply_sms(session: Session, ctx: JobContext, event: WebhookEvent, media: list[service.StoredMedia]) -> str:
+    writes = _writes(session, ctx)
+    profile = service.clinic_profile(session, clinic_id=ctx.clinic_id)
+    return service.inbound_sms(writes, form=event.payload, media=media, profile=profile)
+
+
+def apply_status(session: Session, ctx: JobContext, event: WebhookEvent, _prepared: Any) -> str:
+    form = event.payload
+    return service.apply_status(
+        session, clinic_id=ctx.clinic_id, sid=form.get("MessageSid") or form.get("SmsSid") or "",
+        twilio_status=form.get("MessageStatus") or form.get("SmsStatus") or "", error_code=form.get("ErrorCode"),
+        now=ctx.now(), writes_factory=lambda: _writes(session, ctx),
+    )
+
+
+inbox.register(twilio_webhooks.SMS_SOURCE, twilio_webhooks.SMS_KIND, inbox.Processor(prepare_sms, apply_sms))
+inbox.register(twilio_webhooks.STATUS_SOURCE, twilio_webhooks.STATUS_KIND,
+               inbox.Processor(lambda ctx, event: None, apply_status))

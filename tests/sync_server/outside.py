@@ -18,6 +18,7 @@ from sync_server.settings import Settings
 from sync_server.sync.models import SyncRow
 from tests.standins.meta_graph import MetaGraphStandin
 from tests.standins.server import StandinServer
+from tests.standins.twilio_api import TwilioStandin
 
 from .conftest import ClinicRef
 
@@ -25,6 +26,14 @@ from .conftest import ClinicRef
 @pytest.fixture
 def graph() -> Iterator[MetaGraphStandin]:
     standin = MetaGraphStandin()
+    with StandinServer(standin.app) as server:
+        standin.url = server.url
+        yield standin
+
+
+@pytest.fixture
+def twilio() -> Iterator[TwilioStandin]:
+    standin = TwilioStandin()
     with StandinServer(standin.app) as server:
         standin.url = server.url
         yield standin
@@ -72,3 +81,20 @@ def table(db: Database, clinic: ClinicRef, model: Any) -> list[Any]:
         for item in out:
             session.expunge(item)
         return out
+
+
+def make_patient(db: Database, clinic: ClinicRef, **fields: Any) -> str:
+    """A client record written server-side (as a desktop's push would leave it)."""
+    from datetime import UTC, datetime
+
+    from core.clock import HybridLogicalClock
+    from sync_server.records.service import ServerWrites
+
+    with db.transaction(app_role=True) as session:
+        tenancy.enter_clinic(session, clinic.id)
+        writes = ServerWrites(session, clinic_id=clinic.id, now=datetime.now(UTC), hlc=HybridLogicalClock("server"))
+        return writes.insert("patient", {"first_name": "Ava", "last_name": "Stone", **fields})
+
+
+def consents(*granted: str, at: str = "2026-01-01T00:00:00.000000Z") -> dict[str, Any]:
+    return {purpose: {"granted": True, "at": at, "source": "intake_form"} for purpose in granted}
