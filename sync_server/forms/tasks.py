@@ -22,4 +22,4 @@ def _apply(session: Session, ctx: JobContext, event: WebhookEvent, _prepared: An
     return service.apply_submission(writes, event=event, region=profile.region, timezone=profile.timezone)
 
 
-inbox.register(service.SOURCE, service.KIND, inbox.Processor(lambda ctx, event: None, _apply))
+PROCESSORS = {(service.SOURCE, service.KIND): inbox.Processor(lambda ctx, event: None, _apply)}

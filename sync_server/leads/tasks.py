@@ -9,5 +9,6 @@ from sync_server.webhooks import service as inbox
 
 HANDLERS = {meta_leads.SWEEP_JOB: Handler(meta_leads.sweep)}
 
-inbox.register(meta_webhooks.SOURCE, meta_webhooks.LEADGEN,
-               inbox.Processor(meta_leads.prepare_leadgen, meta_leads.apply_leadgen))
+PROCESSORS = {
+    (meta_webhooks.SOURCE, meta_webhooks.LEADGEN): inbox.Processor(meta_leads.prepare_leadgen, meta_leads.apply_leadgen),
+}

@@ -83,8 +83,6 @@ def apply_instagram(session: Session, ctx: JobContext, event: WebhookEvent, prep
                                      media=prepared.media, clinic=clinic)
 
 
-inbox.register(meta_webhooks.SOURCE, meta_webhooks.INSTAGRAM_MESSAGE,
-               inbox.Processor(prepare_instagram, apply_instagram))
 
 
 # --- Twilio -----------------------------------------------------------------------------------
@@ -132,6 +130,9 @@ def apply_status(session: Session, ctx: JobContext, event: WebhookEvent, _prepar
     )
 
 
-inbox.register(twilio_webhooks.SMS_SOURCE, twilio_webhooks.SMS_KIND, inbox.Processor(prepare_sms, apply_sms))
-inbox.register(twilio_webhooks.STATUS_SOURCE, twilio_webhooks.STATUS_KIND,
-               inbox.Processor(lambda ctx, event: None, apply_status))
+PROCESSORS = {
+    (meta_webhooks.SOURCE, meta_webhooks.INSTAGRAM_MESSAGE): inbox.Processor(prepare_instagram, apply_instagram),
+    (twilio_webhooks.SMS_SOURCE, twilio_webhooks.SMS_KIND): inbox.Processor(prepare_sms, apply_sms),
+    (twilio_webhooks.STATUS_SOURCE, twilio_webhooks.STATUS_KIND): inbox.Processor(lambda ctx, event: None,
+                                                                                  apply_status),
+}

@@ -42,12 +42,26 @@ class Processor:
     apply: Callable[[Session, JobContext, WebhookEvent, Any], str | None]
 
 
-#: (source, kind) -> processor; filled by the contexts that handle events (leads, messaging).
+#: Explicit (source, kind) -> processor registrations; they win over the contexts' own
+#: ``PROCESSORS`` tables (see :data:`PROCESSOR_MODULES`).
 PROCESSORS: dict[tuple[str, str], Processor] = {}
 
 
 def register(source: str, kind: str, processor: Processor) -> None:
     PROCESSORS[(source, kind)] = processor
+
+
+def processor_for(source: str, kind: str) -> Processor | None:
+    """The processor of an event kind: an explicit registration, else the handling context's."""
+    import importlib
+
+    if (source, kind) in PROCESSORS:
+        return PROCESSORS[(source, kind)]
+    for name in PROCESSOR_MODULES:
+        table: dict[tuple[str, str], Processor] = importlib.import_module(name).PROCESSORS
+        if (source, kind) in table:
+            return table[(source, kind)]
+    return None
 
 
 def receive(
@@ -88,7 +102,6 @@ def process(ctx: JobContext) -> None:
     """The ``webhook.process`` job."""
     from sync_server.jobs.service import JobError
 
-    _load_processors()
     event_id = ctx.payload["event_id"]
     with ctx.transaction(write=False) as session:
         event = repository.get(session, clinic_id=ctx.clinic_id, event_id=event_id)
@@ -98,7 +111,7 @@ def process(ctx: JobContext) -> None:
         raise JobError("The webhook event no longer exists.", permanent=True)
     if event.processed_at is not None:
         return  # handled already (a repeated job): nothing to do
-    processor = PROCESSORS.get((event.source, event.kind))
+    processor = processor_for(event.source, event.kind)
     if processor is None:
         raise JobError(f"No processor for {event.source} events of kind {event.kind}.", permanent=True)
     prepared = processor.prepare(ctx, event)
@@ -110,13 +123,5 @@ def process(ctx: JobContext) -> None:
         ctx.finish(session)
 
 
-def _load_processors() -> None:
-    """Import the contexts that register processors (lazily: they import this module)."""
-    import importlib
-
-    for name in PROCESSOR_MODULES:
-        importlib.import_module(name)
-
-
-#: Modules whose import registers processors.
+#: Modules with a ``PROCESSORS`` table (imported lazily: they import this module).
 PROCESSOR_MODULES: list[str] = ["sync_server.leads.tasks", "sync_server.messaging.tasks", "sync_server.forms.tasks"]

@@ -42,7 +42,6 @@ def handled(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append(event.external_id)
         return "recorded"
 
-    monkeypatch.setattr(inbox, "PROCESSOR_MODULES", [])
     monkeypatch.setitem(inbox.PROCESSORS, ("meta", "leadgen"), inbox.Processor(lambda ctx, e: None, apply))
     yield seen
 
