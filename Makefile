@@ -23,7 +23,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check core || true
-	$(BIN)/mypy core app/services app/repositories
+	$(BIN)/mypy core app/services app/repositories app/sync sync_server
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
