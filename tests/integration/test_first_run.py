@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 
 from app.services.status import collect_status
 from app.services.workspace import open_workspace
-from app.ui.app import LaunchOptions, Launcher
+from app.ui.app import Launcher, LaunchOptions
 from app.ui.enroll_dialog import FirstRunDialog
 from app.ui.operations import Operations
 from tests.integration.conftest import ServerProcess
