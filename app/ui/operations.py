@@ -169,6 +169,7 @@ class _DbThread(QThread):
         while True:
             item = self._queue.get()
             if item is None:
+                self.thread_id = None  # a later thread may get the same ident
                 return
             if isinstance(item, _Job):
                 _execute(item, self._finished, self._progressed)
