@@ -328,16 +328,16 @@ class SyncReviewService:
                 if entity == "appointment" else {}
             lost = "; ".join(f"{label_of(k)}: {words.value(k, v)}" for k, v in shown.items()) or f"The new {noun}"
             kept = "Not saved"
-            sentence = f"The new {noun} ({_bare(record)}) was not saved: {reason}"
+            sentence = f"The clinic server refused the new {noun} ({_bare(record)}): {reason}"
         elif op == "delete":
             subject, lost, kept = f"Delete the {noun}", "Deleted here", "Still there"
-            sentence = f"Deleting the {noun} was refused: {reason}"
+            sentence = f"The clinic server refused to delete the {noun}: {reason}"
         else:
             names = list(refused_fields) or list(fields)
             subject = ", ".join(label_of(k) for k in names) or f"Change to the {noun}"
             lost = "; ".join(words.value(k, fields.get(k)) for k in names) or EMPTY
             kept = "; ".join(words.value(k, getattr(row, k, None)) for k in names) if row is not None else EMPTY
-            sentence = f"The change to {_bare(record)} ({subject.lower()}) was refused: {reason}"
+            sentence = f"The clinic server refused the change to {_bare(record)} ({subject.lower()}): {reason}"
         when = _parse_moment(r.get("at"))
         return ReviewItem(
             key=f"{REFUSED}:{r.get('mutation_id')}", kind=REFUSED, record=record, subject=subject, kept=kept,

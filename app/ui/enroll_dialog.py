@@ -81,7 +81,7 @@ class FirstRunDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 24, 28, 20)
         layout.addWidget(self.pages)
-        self.resize(560, 380)
+        self.resize(560, 340)
         only_default(self, self.connect_button)  # Enter connects; it never presses Quit
         if stage == DOWNLOAD:
             self.pages.setCurrentIndex(1)

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -82,17 +82,22 @@ class ImportDialog(QDialog):
         self.summary = label("", name="ImportSummary", wrap=True, selectable=True)
         self.columns_title = label("Columns", kind="section")
         self.columns_box = QWidget()
+        self.columns_box.setObjectName("ImportColumns")
         self.columns_form = QFormLayout(self.columns_box)
-        self.columns_form.setContentsMargins(0, 0, 8, 0)
+        self.columns_form.setContentsMargins(0, 0, 12, 0)
         self.columns_form.setSpacing(6)
         columns_scroll = QScrollArea()
+        columns_scroll.setObjectName("ImportColumnsScroll")
         columns_scroll.setWidgetResizable(True)
+        columns_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         columns_scroll.setWidget(self.columns_box)
-        columns_scroll.setMinimumWidth(330)
+        columns_scroll.setFixedWidth(380)
         self.columns_scroll = columns_scroll
         self.issues_title = label("Rows to look at", kind="section")
         self.issues = ImportIssueModel(self)
         self.issue_table = RowTable(self.issues, row_height=32, name="ImportIssues")
+        self.issue_table.selectionModel().currentRowChanged.connect(lambda *_: self._issue_chosen())
+        self.issue_detail = label("", name="ImportIssueDetail", wrap=True, selectable=True)
         self.skip_invalid = QCheckBox("Import the good rows and skip the rows with problems")
         self.skip_invalid.toggled.connect(lambda _on: self._update_buttons())
         self.progress = QProgressBar()
@@ -112,6 +117,7 @@ class ImportDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.issues_title)
         right.addWidget(self.issue_table, 1)
+        right.addWidget(self.issue_detail)
         self.report_area = QWidget()
         middle = QHBoxLayout(self.report_area)
         middle.setContentsMargins(0, 0, 0, 0)
@@ -135,7 +141,7 @@ class ImportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.resize(1040, 640)
+        self.resize(1120, 660)
         only_default(self, None)  # Enter in the path field checks the file, nothing else
         self._show_report(None)
 
@@ -205,7 +211,15 @@ class ImportDialog(QDialog):
         n = len(report.issues)
         self.issues_title.setText(f"Rows to look at ({n:,})" if n else "Rows to look at: none, every row is fine")
         self.issue_table.setVisible(bool(n))
+        if n:
+            self.issue_table.selectRow(0)
+        self._issue_chosen()
         self._update_buttons()
+
+    def _issue_chosen(self) -> None:
+        issue = self.issues.issue(self.issue_table.current_row())
+        self.issue_detail.setText(f"Line {issue.line:,}: {issue.message}" if issue else "")
+        self.issue_detail.setVisible(issue is not None)
 
     @staticmethod
     def _summary(report: ImportReport) -> str:
@@ -222,6 +236,7 @@ class ImportDialog(QDialog):
         for heading in headings:
             combo = QComboBox()
             combo.setObjectName("ImportColumn")
+            combo.setMinimumWidth(210)
             for key, text in FIELDS.items():
                 combo.addItem(text, key)
             chosen = report.mapping.get(heading)

@@ -99,7 +99,7 @@ class SyncReviewDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(close)
         layout.addLayout(buttons)
-        self.resize(1080, 600)
+        self.resize(1240, 620)
         only_default(self, None)
 
         sync.state_changed.connect(self._state_changed)

@@ -23,12 +23,12 @@ class SyncReviewModel(RowTableModel):
         super().__init__((
             Col("Kind", lambda i: KIND_LABELS.get(i.kind, i.kind), 92,
                 tone=lambda i: "warn" if i.kind == CONFLICT else "danger"),
-            Col("Record", lambda i: i.record, 250, bold=True),
-            Col("Field", lambda i: i.subject, 120),
-            Col("Kept", lambda i: i.kept, 150),
-            Col("Not kept", lambda i: i.lost, 150),
+            Col("Record", lambda i: i.record, 290, bold=True),
+            Col("Field", lambda i: i.subject, 130),
+            Col("Kept", lambda i: i.kept, 130),
+            Col("Not kept", lambda i: i.lost, 160),
             Col("What happened", lambda i: i.summary, None, muted=True, tip=lambda i: i.sentence),
-            Col("When", self._when, 128, right=True),
+            Col("When", self._when, 150, right=True),
         ), parent, id_of=lambda i: i.key)
 
     def set_items(self, items: Sequence[ReviewItem], *, today: date | None = None) -> None:

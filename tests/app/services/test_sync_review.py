@@ -15,8 +15,13 @@ from app.repositories.uow import system_actor, unit_of_work
 from app.services.sync_review import CONFLICT, REFUSED, SyncReviewService, label_of
 from app.services.sync_status import sync_status
 from core.errors import PermissionDenied
-from tests.app.sync.conftest import CLINIC_ID, DESK_ID, OWNER_ID, Desktop, desktops, hub  # noqa: F401
+from tests.app.sync import conftest as sync_fixtures
+from tests.app.sync.conftest import CLINIC_ID, DESK_ID, OWNER_ID, Desktop
 from tests.app.sync.fake_hub import FakeHub
+
+# the sync tests' desktops (real stores) and their in-memory hub
+desktops = sync_fixtures.desktops
+hub = sync_fixtures.hub
 
 
 def service(desk: Desktop) -> SyncReviewService:
@@ -82,8 +87,8 @@ def test_a_refused_new_record_says_why_and_what_it_was(desktops: Any, hub: FakeH
     assert item.record == "Client \u00b7 Bea Refused" and item.subject == "New client"
     assert item.kept == "Not saved"
     assert item.summary == "A client with this phone number already exists on the clinic server."
-    assert item.sentence == ("The new client (Bea Refused) was not saved: A client with this phone number "
-                             "already exists on the clinic server.")
+    assert item.sentence == ("The clinic server refused the new client (Bea Refused): A client with this phone "
+                             "number already exists on the clinic server.")
     assert service(a).dismiss(actor=owner(a), keys=[item.key]) == 1
     assert service(a).count(actor=owner(a)) == 0
 
