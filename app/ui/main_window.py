@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.sync_chrome = SyncChrome(self.sync, desk, self)
         self.sync_chrome.review_requested.connect(self.open_sync_review)
         self.sync_review = None
+        self._record_stale = False  # sync changed the open record while the screen was locked
         self.sync.state_changed.connect(lambda _state: self._apply_sync_actions())
 
         self.action_registry = Actions(self)
@@ -195,6 +196,9 @@ class MainWindow(QMainWindow):
         wanted = self.page_key or self.ui_settings.last_page()
         self.show_page(wanted if wanted in allowed else (allowed[0] if allowed else "clients"))
         self._start_idle_watch()
+        if self._record_stale and isinstance(self.pages.get("clients"), ClientsPage):
+            self.clients.refresh_record()
+        self._record_stale = False
 
     def _start_idle_watch(self) -> None:
         if self._fixed_idle_ms is not None:
@@ -302,7 +306,10 @@ class MainWindow(QMainWindow):
             shown = clients.detail.record.id if clients.detail.record is not None else None
             if synced is not None:
                 if shown in synced and changes & {PATIENT, APPOINTMENT, ACTIVITY, LEAD}:
-                    clients.refresh_record()
+                    if self.locked:  # nobody is looking: read it again when they are back
+                        self._record_stale = True
+                    else:
+                        clients.refresh_record()
             elif PATIENT in changes and initiator is not clients:
                 clients.refresh_record()
         if PATIENT in changes:

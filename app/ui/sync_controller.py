@@ -20,7 +20,7 @@ never waits for either.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -80,6 +80,14 @@ class RunnerOptions:
     live: bool = True
 
 
+#: builds the engine (on the DB worker) for the workspace's store, with the store access it must use
+EngineFactory = Callable[[Any, Callable[[Callable[[], Any]], Any]], SyncEngine]
+
+
+def _engine_for(store: Any, run_db: Callable[[Callable[[], Any]], Any]) -> SyncEngine:
+    return SyncEngine.for_store(store, run_db=run_db)
+
+
 class SyncController(QObject):
     #: a new SyncState, on the UI thread
     state_changed = Signal(object)
@@ -88,11 +96,16 @@ class SyncController(QObject):
     _runner_synced = Signal(object)
 
     def __init__(self, ops: Operations, workspace: Workspace, *, options: RunnerOptions | None = None,
+                 background: bool = True, engine_factory: EngineFactory | None = None,
                  parent: QObject | None = None) -> None:
+        """``background=False`` shows the stored state but never syncs (the self-test);
+        ``engine_factory`` replaces the HTTP engine (tests give it an in-memory hub)."""
         super().__init__(parent)
         self.ops = ops
         self.workspace = workspace
         self.options = options or RunnerOptions()
+        self.background = background
+        self._engine_factory = engine_factory or _engine_for
         self.runner: SyncRunner | None = None
         self._state = SyncState(enrolled=False)
         #: the stored state has been read (until then the state above is only a placeholder)
@@ -124,13 +137,13 @@ class SyncController(QObject):
         if self._started:
             return
         self._started = True
-        store, ops = self.workspace.store, self.ops
+        store, ops, factory, background = self.workspace.store, self.ops, self._engine_factory, self.background
 
         def build() -> tuple[SyncState, SyncEngine | None]:
             state = load_state(store)
-            if not state.enrolled:
+            if not state.enrolled or not background:
                 return state, None
-            return state, SyncEngine.for_store(store, run_db=ops.call_db)
+            return state, factory(store, ops.call_db)
 
         ops.run_db(build, on_success=self._built, on_failure=self._failed_to_start, label="start syncing")
 
