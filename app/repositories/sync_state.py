@@ -12,7 +12,9 @@ keychain holds only the database key (DESIGN.md "Stable interfaces").
 - ``sync.conflicts:<entity>:<id>``: the open conflict records the server reports for one row
   (replaced whenever that row arrives again; gone when the row has none);
 - ``sync.rejected:<mutation id>``: a local change the server refused (or partly refused), with
-  its reason, until someone dismisses it.
+  its reason, until someone dismisses it;
+- ``sync.dismissed_conflicts``: the conflicts staff have looked at and dismissed on this
+  workstation (their :func:`conflict_id`); they no longer count or show here.
 
 Both the sync engine (:mod:`app.sync`) and the status service read and write through here.
 """
@@ -37,6 +39,8 @@ CURSOR = "sync.cursor"
 LAST_STAFF = "sync.last_staff_id"
 OUTCOME = "sync.outcome"
 STAFF_REFRESHED_AT = "sync.staff_refreshed_at"
+
+DISMISSED_CONFLICTS = "sync.dismissed_conflicts"
 
 CONFLICTS_PREFIX = "sync.conflicts:"
 REJECTED_PREFIX = "sync.rejected:"
@@ -128,20 +132,54 @@ def drop_conflicts_of(ctx: Ctx, keys: list[str]) -> None:
         ctx.session.execute(sa.delete(LocalSetting).where(LocalSetting.key.in_(keys[i : i + 500])))
 
 
-def list_conflicts(ctx: Ctx) -> list[dict[str, Any]]:
-    """Every open conflict this workstation knows of, oldest losing write first."""
+def conflict_id(conflict: dict[str, Any]) -> str:
+    """One losing write of one field of one row (``core.sync.Conflict.key``), as text."""
+    return ":".join(str(conflict.get(k, "")) for k in ("entity", "entity_id", "field", "kind", "loser_hlc"))
+
+
+def _all_conflicts(ctx: Ctx) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for value in ctx.session.execute(select(LocalSetting.value).where(_like(CONFLICTS_PREFIX))).scalars():
         out.extend(value or [])
+    return out
+
+
+def dismissed_conflicts(ctx: Ctx) -> set[str]:
+    value = settings.get(ctx, DISMISSED_CONFLICTS)
+    return {str(v) for v in value} if isinstance(value, list) else set()
+
+
+def list_conflicts(ctx: Ctx, *, include_dismissed: bool = False) -> list[dict[str, Any]]:
+    """Every open conflict this workstation knows of (not the dismissed ones unless asked),
+    oldest losing write first."""
+    out = _all_conflicts(ctx)
+    if not include_dismissed:
+        dismissed = dismissed_conflicts(ctx)
+        if dismissed:
+            out = [c for c in out if conflict_id(c) not in dismissed]
     out.sort(key=lambda c: (str(c.get("loser_hlc", "")), str(c.get("field", ""))))
     return out
 
 
 def conflict_count(ctx: Ctx) -> int:
+    """Open conflicts not dismissed here."""
+    if dismissed_conflicts(ctx):
+        return len(list_conflicts(ctx))
     value = ctx.session.execute(
         select(sa.func.sum(sa.func.json_array_length(LocalSetting.value))).where(_like(CONFLICTS_PREFIX))
     ).scalar_one()
     return int(value or 0)
+
+
+def dismiss_conflict(ctx: Ctx, key: str) -> bool:
+    """Stop showing one conflict on this workstation (the server keeps its record). Dismissed
+    keys of conflicts that are no longer open are forgotten at the same time."""
+    open_ids = {conflict_id(c) for c in _all_conflicts(ctx)}
+    if key not in open_ids:
+        return False
+    kept = (dismissed_conflicts(ctx) & open_ids) | {key}
+    settings.put(ctx, DISMISSED_CONFLICTS, sorted(kept))
+    return True
 
 
 # --- rejections ------------------------------------------------------------------------------

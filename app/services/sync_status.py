@@ -6,10 +6,19 @@ workstation (by the app's background sync or ``python -m app sync``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.repositories import sync_state
 from app.repositories.context import Ctx
+from app.repositories.uow import unit_of_work
+
+if TYPE_CHECKING:
+    from app.services.workspace import Workspace
+
+#: what a data folder needs before the desk can open (:func:`setup_stage`)
+READY = "ready"
+ENROL = "enrol"  # no clinic and not enrolled: the first-run screen asks for a code
+DOWNLOAD = "download"  # enrolled, but the first download never finished: resume it
 
 
 def sync_status(ctx: Ctx) -> dict[str, Any]:
@@ -36,3 +45,13 @@ def sync_status(ctx: Ctx) -> dict[str, Any]:
         "rejected_changes": sync_state.rejection_count(ctx),
         "cursor": sync_state.cursor(ctx),
     }
+
+
+def setup_stage(ws: Workspace) -> str:
+    """:data:`READY`, :data:`ENROL` or :data:`DOWNLOAD` (a demo or local clinic is ready)."""
+    with unit_of_work(ws.store, ws.system) as ctx:
+        enrolled = sync_state.enrollment(ctx)
+        finished = sync_state.outcome(ctx).get("last_sync_at")
+    if enrolled is None:
+        return READY if ws.clinic is not None or ws.is_demo else ENROL
+    return READY if finished else DOWNLOAD

@@ -71,6 +71,12 @@ class ApplyReport:
     patient_ids: list[str] = field(default_factory=list)
     #: patients that were not in the store before (no search index entry to remove)
     new_patient_ids: list[str] = field(default_factory=list)
+    #: entities with a row whose content really changed (new, or different from the local row;
+    #: a row this workstation already held as it is, such as its own change coming back, is not)
+    fresh_entities: set[str] = field(default_factory=set)
+    #: the clients whose record shows such a row: patients, and the client of each
+    #: appointment, lead or timeline entry (so an open record knows to read itself again)
+    patient_refs: set[str] = field(default_factory=set)
 
     def add(self, other: ApplyReport) -> None:
         self.rows += other.rows
@@ -79,6 +85,8 @@ class ApplyReport:
         self.entities |= other.entities
         self.patient_ids.extend(other.patient_ids)
         self.new_patient_ids.extend(other.new_patient_ids)
+        self.fresh_entities |= other.fresh_entities
+        self.patient_refs |= other.patient_refs
 
 
 # --- wire values to column values -----------------------------------------------------------
@@ -195,6 +203,20 @@ def _local_versions(ctx: Ctx, cols: _Columns, ids: Sequence[str]) -> dict[str, i
     return found
 
 
+def _local_content(ctx: Ctx, cols: _Columns, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The data fields and ``deleted`` of rows already held (none on a first download)."""
+    if not ids:
+        return {}
+    table = cols.table
+    columns = [table.c.id, table.c.deleted, *(table.c[name] for name in cols.fields)]
+    found: dict[str, dict[str, Any]] = {}
+    for i in range(0, len(ids), 500):
+        for row in ctx.session.execute(select(*columns).where(table.c.id.in_(ids[i : i + 500]))):
+            values = dict(row._mapping)
+            found[values.pop("id")] = values
+    return found
+
+
 # --- applying rows ---------------------------------------------------------------------------
 
 
@@ -236,6 +258,7 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
             continue
         ids = [c.entity_id for c in entity_changes]
         local = _local_versions(ctx, cols, ids)
+        held = _local_content(ctx, cols, [i for i in ids if i in local])
         pending = pending_for(ctx, entity, ids)
         groups: dict[frozenset[str], list[dict[str, Any]]] = {}
         conflicted: list[Change] = []
@@ -265,6 +288,15 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
             else:
                 clear_keys.append(sync_state.conflicts_key(entity, change.entity_id))
             report.rows += 1
+            before = held.get(change.entity_id)
+            if before is None or bool(before["deleted"]) != bool(deleted) or any(
+                before.get(name) != values[name] for name in present
+            ):
+                report.fresh_entities.add(entity)
+                for ref in {change.entity_id if entity == "patient" else data.get("patient_id"),
+                            before.get("patient_id") if before else None}:
+                    if isinstance(ref, str) and ref:
+                        report.patient_refs.add(ref)
             if entity == "patient":
                 report.patient_ids.append(change.entity_id)
                 if change.entity_id not in local:
@@ -313,6 +345,9 @@ class AckReport:
     rejected: int = 0
     conflicts: int = 0
     rows: ApplyReport = field(default_factory=ApplyReport)
+    #: entities and clients whose rows changed because of these answers (applied or withdrawn)
+    entities: set[str] = field(default_factory=set)
+    patient_refs: set[str] = field(default_factory=set)
 
 
 def _withdraw(ctx: Ctx, entity: str, entity_id: str) -> None:
@@ -359,6 +394,10 @@ def apply_results(ctx: Ctx, sent: Sequence[Mutation], results: Sequence[Mutation
             sync_state.add_rejection(ctx, _rejection(m, result, now))
             if result.status == "rejected" and result.current is None and m.op in ("insert", "append"):
                 _withdraw(ctx, m.entity, m.entity_id)
+                report.entities.add(m.entity)
+                ref = m.entity_id if m.entity == "patient" else m.fields.get("patient_id")
+                if isinstance(ref, str) and ref:
+                    report.patient_refs.add(ref)
         if result.current is not None:
             currents.append(result.current)
         elif result.conflicts:
@@ -366,6 +405,8 @@ def apply_results(ctx: Ctx, sent: Sequence[Mutation], results: Sequence[Mutation
     if currents:
         report.rows = apply_rows(ctx, currents, audit_reason="push")
         report.conflicts = report.rows.conflicts
+        report.entities |= report.rows.fresh_entities
+        report.patient_refs |= report.rows.patient_refs
     return report
 
 

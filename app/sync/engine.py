@@ -20,6 +20,13 @@ under the last signed-in one; the server then decides per change.
 
 Store work goes through ``run_db`` (default: run it right here), so that an app that serialises
 every store access on one thread (the desktop UI) can hand the engine its executor.
+
+Progress and stopping: ``on_progress(SyncProgress)`` is called after every push batch and every
+pulled page (the first download shows rows so far); ``should_stop()`` is asked before every
+batch and page, and when it says yes :class:`SyncCancelled` is raised there, between two
+requests, so whatever was applied stays applied and the next sync carries on from the cursor.
+What the store holds that changed (entity names, and the clients whose record shows a changed
+row) is collected across rounds, failed ones included, until :meth:`SyncEngine.take_changes`.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -41,7 +48,14 @@ from app.repositories.context import Ctx
 from app.repositories.uow import system_actor, unit_of_work
 from app.sync.apply import AckReport, ApplyReport, apply_results, apply_rows, mutation_of, upsert_directory
 from app.sync.client import SyncClient, SyncTransport
-from app.sync.errors import NotEnrolledError, SyncError, SyncRefused, SyncStopped, SyncUnavailable
+from app.sync.errors import (
+    NotEnrolledError,
+    SyncCancelled,
+    SyncError,
+    SyncRefused,
+    SyncStopped,
+    SyncUnavailable,
+)
 from app.sync.state import SyncState, read_state
 from core.sync import (
     DEFAULT_PULL_LIMIT,
@@ -62,6 +76,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RunDb = Callable[[Callable[[], Any]], Any]
+ShouldStop = Callable[[], bool]
 #: how often staff (and PIN hashes) are re-read from the server's staff list
 STAFF_REFRESH_SECONDS = 600.0
 #: outbox entries read from the store at a time (then sent in protocol-sized batches)
@@ -74,6 +89,38 @@ NO_STAFF_MESSAGE = (
 
 def _direct(func: Callable[[], Any]) -> Any:
     return func()
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a sync round has got: ``stage`` is ``push`` or ``pull``; ``cursor`` moves from
+    ``start_cursor`` towards ``high_water`` (the server's last number when the round began)."""
+
+    stage: str
+    pushed: int
+    rows: int
+    cursor: int
+    start_cursor: int
+    high_water: int
+
+    @property
+    def fraction(self) -> float | None:
+        """Share of the pull done (by sequence number), or None when it cannot be told."""
+        span = self.high_water - self.start_cursor
+        if span <= 0:
+            return None
+        return max(0.0, min(1.0, (self.cursor - self.start_cursor) / span))
+
+
+@dataclass
+class SyncChanges:
+    """What sync changed in the store: entity names and the clients whose record shows them."""
+
+    entities: set[str] = field(default_factory=set)
+    patient_ids: set[str] = field(default_factory=set)
+
+    def __bool__(self) -> bool:
+        return bool(self.entities or self.patient_ids)
 
 
 @dataclass
@@ -173,12 +220,18 @@ class SyncEngine:
         device_id: str | None = None,
         pull_limit: int = DEFAULT_PULL_LIMIT,
         run_db: RunDb | None = None,
+        on_progress: Callable[[SyncProgress], None] | None = None,
+        should_stop: ShouldStop | None = None,
     ) -> None:
         self.store = store
         self.transport = transport
         self.pull_limit = pull_limit
         self._run_db: RunDb = run_db or _direct
+        self.on_progress = on_progress
+        self.should_stop = should_stop
         self.server: HelloResponse | None = None
+        self._changes = SyncChanges()
+        self._progress = SyncProgress("push", 0, 0, 0, 0, 0)
         self._staff_refreshed = -STAFF_REFRESH_SECONDS - 1.0
         self.device_id = device_id or self._db(lambda ctx: (sync_state.enrollment(ctx) or {}).get("device_id"))
 
@@ -205,6 +258,25 @@ class SyncEngine:
 
         result: T = self._run_db(job)
         return result
+
+    def _note(self, entities: set[str], patient_ids: set[str]) -> None:
+        """Remember rows whose content changed in a committed transaction (for the UI)."""
+        self._changes.entities |= entities
+        self._changes.patient_ids |= patient_ids
+
+    def take_changes(self) -> SyncChanges:
+        """What sync changed in the store since the last call (then forgotten)."""
+        changes, self._changes = self._changes, SyncChanges()
+        return changes
+
+    def _check_stop(self) -> None:
+        if self.should_stop is not None and self.should_stop():
+            raise SyncCancelled()
+
+    def _report(self, **changes: Any) -> None:
+        self._progress = replace(self._progress, **changes)
+        if self.on_progress is not None:
+            self.on_progress(self._progress)
 
     def state(self) -> SyncState:
         """The stored sync state (enrolment, last outcome, counts, cursor)."""
@@ -280,7 +352,9 @@ class SyncEngine:
                 if staff is None:
                     raise SyncRefused(NO_STAFF_MESSAGE, status=403, code="staff_required")
                 for batch in batch_mutations(run, max_mutations=max_mutations, max_bytes=max_bytes):
+                    self._check_stop()
                     self._push_batch(batch, staff, fallback, summary)
+                    self._report(stage="push", pushed=summary.acked)
             after = entries[-1][0]
         return summary
 
@@ -305,7 +379,9 @@ class SyncEngine:
         summary.sent += len(batch)
         summary.batches += 1
         summary.high_water = answer.high_water_seq
-        summary.add(self._db(lambda ctx: apply_results(ctx, batch, answer.results)))
+        ack = self._db(lambda ctx: apply_results(ctx, batch, answer.results))
+        summary.add(ack)
+        self._note(ack.entities, ack.patient_refs)
 
     # --- pull --------------------------------------------------------------------------------
 
@@ -316,7 +392,10 @@ class SyncEngine:
         limit = self.pull_limit
         if self.server is not None:
             limit = max(1, min(limit, self.server.max_pull_limit))
+        high_water = self.server.high_water_seq if self.server is not None else cursor
+        self._report(stage="pull", cursor=cursor, start_cursor=cursor, high_water=max(high_water, cursor))
         while max_pages is None or summary.pages < max_pages:
+            self._check_stop()
             page = self.transport.pull(cursor=cursor, limit=limit)
             next_cursor = max(cursor, page.next_cursor)
 
@@ -325,9 +404,13 @@ class SyncEngine:
                 sync_state.set_cursor(ctx, next_cursor)
                 return report
 
-            summary.add(self._db(apply))
+            report = self._db(apply)
+            summary.add(report)
+            self._note(report.fresh_entities, report.patient_refs)
             summary.pages += 1
             cursor = next_cursor
+            self._report(rows=summary.rows, cursor=cursor,
+                         high_water=max(self._progress.high_water, cursor))
             if not page.has_more or not page.changes:
                 break
         summary.cursor = cursor
@@ -359,6 +442,7 @@ class SyncEngine:
             )
 
         self._db(write)
+        self._note({"staff"}, set())
         return len(members)
 
     # --- one full round ----------------------------------------------------------------------
@@ -366,7 +450,9 @@ class SyncEngine:
     def sync_once(self) -> SyncSummary:
         """hello, push everything, pull everything; the outcome is remembered in the store."""
         started = time.perf_counter()
+        self._progress = SyncProgress("push", 0, 0, 0, 0, 0)
         try:
+            self._check_stop()
             self.hello()
             pushed = self.push()
             pulled = self.pull()
@@ -403,7 +489,7 @@ class SyncEngine:
     def record_failure(self, exc: BaseException) -> None:
         """Remember a failed attempt (best effort: a store failure here is only logged)."""
         kind = classify(exc)
-        if kind is None:
+        if kind is None or kind == "cancelled":
             return
         message = getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
 
@@ -432,7 +518,10 @@ class SyncEngine:
 
 def classify(exc: BaseException) -> str | None:
     """``offline`` (retry; the server is unreachable), ``error`` (retry; it answered badly),
-    ``stopped`` (a person must act), or None (not a sync failure, e.g. KeyboardInterrupt)."""
+    ``stopped`` (a person must act), ``cancelled`` (someone asked it to stop; not a failure),
+    or None (not a sync failure, e.g. KeyboardInterrupt)."""
+    if isinstance(exc, SyncCancelled):
+        return "cancelled"
     if isinstance(exc, SyncUnavailable):
         return "offline" if exc.offline else "error"
     if isinstance(exc, SyncStopped | ProtocolMismatch):
@@ -447,7 +536,9 @@ def classify(exc: BaseException) -> str | None:
 __all__ = [
     "PullSummary",
     "PushSummary",
+    "SyncChanges",
     "SyncEngine",
+    "SyncProgress",
     "SyncSummary",
     "classify",
     "remember_staff",

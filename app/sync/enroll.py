@@ -12,7 +12,7 @@ answer is stored: a first sync that fails (the server went away in between) is r
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -23,7 +23,7 @@ from app.db.types import iso_utc
 from app.repositories import settings, sync_state
 from app.repositories.uow import system_actor, unit_of_work
 from app.sync.apply import upsert_directory
-from app.sync.client import SyncClient, normalise_url
+from app.sync.client import Enrollment, SyncClient, normalise_url
 from app.sync.engine import SyncEngine, SyncSummary
 from app.sync.errors import EnrollmentError, SyncError, SyncUnavailable
 from core.sync import SyncProtocolError
@@ -52,7 +52,8 @@ class EnrollResult:
         return text
 
 
-def _refuse_if_set_up(store: Store) -> None:
+def check_can_enroll(store: Store) -> None:
+    """Raise :class:`EnrollmentError` when this data folder already holds a clinic (store only)."""
     with unit_of_work(store, system_actor(store)) as ctx:
         enrolled = sync_state.enrollment(ctx)
         if enrolled is not None:
@@ -71,6 +72,62 @@ def _refuse_if_set_up(store: Store) -> None:
             )
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """The server's answer to a redeemed code (network only; nothing stored yet)."""
+
+    server_url: str
+    answer: Enrollment
+
+
+def redeem(url: str, code: str, device_name: str, *, http: Any = None) -> Redeemed:
+    """Redeem the one-time code with the server (network only, never the store)."""
+    server_url = normalise_url(url)
+    name = " ".join(device_name.split())
+    if not name:
+        raise EnrollmentError("Give this workstation a name (such as 'Front desk PC').")
+    if not code.strip():
+        raise EnrollmentError("Type the enrollment code your administrator gave you.")
+    with SyncClient(server_url, http=http) as client:
+        try:
+            answer = client.enroll(code.strip(), name)
+        except SyncUnavailable as exc:
+            problem = "cannot be reached" if exc.offline else "could not take the request right now"
+            raise EnrollmentError(
+                f"The clinic server at {server_url} {problem}. Check the address and the network "
+                "connection, then try again (the code is still valid until it expires).",
+                code="unreachable" if exc.offline else "server_error",
+            ) from exc
+    return Redeemed(server_url, answer)
+
+
+def save_enrollment(store: Store, redeemed: Redeemed) -> EnrollResult:
+    """Keep the credential, the clinic and its staff in the encrypted store (store only)."""
+    answer = redeemed.answer
+    with unit_of_work(store, system_actor(store)) as ctx:
+        sync_state.save_enrollment(
+            ctx,
+            server_url=redeemed.server_url,
+            device_id=answer.device.id,
+            device_token=answer.device_token,
+            device_name=answer.device.name,
+            enrolled_at=iso_utc(ctx.now()),
+        )
+        settings.put(ctx, settings.CLINIC_ID, answer.clinic.id)
+        upsert_directory(ctx, clinic=answer.clinic.model_dump(), staff=[s.model_dump() for s in answer.staff])
+    log.info("enrolled as device %s", answer.device.id)
+    return EnrollResult(
+        server_url=redeemed.server_url,
+        device_id=answer.device.id,
+        device_name=answer.device.name,
+        clinic_id=answer.clinic.id,
+        clinic_name=answer.clinic.name,
+        staff_count=len(answer.staff),
+        first_sync=None,
+        first_sync_error=None,
+    )
+
+
 def enroll(
     store: Store,
     url: str,
@@ -84,59 +141,27 @@ def enroll(
     """Enrol this workstation; raises :class:`EnrollmentError` (nothing stored) when it cannot.
 
     ``http`` is an optional httpx client for the server (tests bind one to an in-process app).
+    The desktop app runs the same three steps itself (:func:`check_can_enroll` and
+    :func:`save_enrollment` on its DB worker, :func:`redeem` on its network pool).
     """
-    server_url = normalise_url(url)
-    name = " ".join(device_name.split())
-    if not name:
+    normalise_url(url)
+    if not " ".join(device_name.split()):
         raise EnrollmentError("Give this workstation a name (such as 'Front desk PC').")
     if not code.strip():
         raise EnrollmentError("Type the enrollment code your administrator gave you.")
-    _refuse_if_set_up(store)
-
-    with SyncClient(server_url, http=http) as client:
-        try:
-            answer = client.enroll(code.strip(), name)
-        except SyncUnavailable as exc:
-            problem = "cannot be reached" if exc.offline else "could not take the request right now"
-            raise EnrollmentError(
-                f"The clinic server at {server_url} {problem}. Check the address and the network "
-                "connection, then try again (the code is still valid until it expires).",
-                code="unreachable" if exc.offline else "server_error",
-            ) from exc
-
-    with unit_of_work(store, system_actor(store)) as ctx:
-        sync_state.save_enrollment(
-            ctx,
-            server_url=server_url,
-            device_id=answer.device.id,
-            device_token=answer.device_token,
-            device_name=answer.device.name,
-            enrolled_at=iso_utc(ctx.now()),
-        )
-        settings.put(ctx, settings.CLINIC_ID, answer.clinic.id)
-        upsert_directory(ctx, clinic=answer.clinic.model_dump(), staff=[s.model_dump() for s in answer.staff])
-    log.info("enrolled as device %s", answer.device.id)
+    check_can_enroll(store)
+    result = save_enrollment(store, redeem(url, code, device_name, http=http))
 
     summary: SyncSummary | None = None
     error: str | None = None
     if first_sync:
         kw: dict[str, Any] = {} if pull_limit is None else {"pull_limit": pull_limit}
-        engine = SyncEngine(store, SyncClient(server_url, answer.device_token, http=http),
-                            device_id=answer.device.id, **kw)
+        enrolled = SyncEngine.for_store(store, http=http, **kw)
         try:
-            summary = engine.sync_once()
+            summary = enrolled.sync_once()
         except (SyncError, SyncProtocolError) as exc:
             error = exc.user_message
             log.warning("first sync after enrolment failed (%s)", exc.code)
         finally:
-            engine.close()
-    return EnrollResult(
-        server_url=server_url,
-        device_id=answer.device.id,
-        device_name=answer.device.name,
-        clinic_id=answer.clinic.id,
-        clinic_name=answer.clinic.name,
-        staff_count=len(answer.staff),
-        first_sync=summary,
-        first_sync_error=error,
-    )
+            enrolled.close()
+    return replace(result, first_sync=summary, first_sync_error=error)

@@ -7,6 +7,8 @@
   the runner stops and shows ``user_message`` until someone acts (re-enrol, update Glowdesk).
 - :class:`SyncRefused` (a 4xx about this request: a staff member the server does not accept, a
   body it could not read): retried later, shown as the last error.
+- :class:`SyncCancelled`: someone asked the sync to stop (closing the app, Cancel); raised only
+  between requests, so whatever was applied stays applied.
 - :class:`EnrollmentError`: enrolling did not work (bad, expired or used code, a home already
   enrolled); nothing was stored.
 """
@@ -46,6 +48,19 @@ class SyncStopped(SyncError):
     """Syncing cannot continue until a person acts; ``user_message`` says what to do."""
 
     code = "sync_stopped"
+
+
+class SyncCancelled(SyncError):
+    """Syncing was asked to stop (the app is closing, Cancel on the first download). Raised
+    between two requests only: what was applied so far stays, the rest follows next time."""
+
+    code = "sync_cancelled"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Syncing was stopped before it finished. Nothing is lost: it carries on from where "
+            "it stopped the next time."
+        )
 
 
 class DeviceRevokedError(SyncStopped):

@@ -18,7 +18,12 @@ acknowledged only after the server answered, a repeated push is a duplicate on t
 a pulled page is applied together with its cursor.
 
 The live channel (server-sent events) has a thread of its own that reconnects with the same
-backoff. ``on_state(state)`` is called (from a runner thread) whenever the state changes.
+backoff. ``on_state(state)`` is called (from a runner thread) whenever the state changes;
+``on_synced(changes)`` after every round (failed ones too) that changed what the store shows
+(:class:`app.sync.engine.SyncChanges`), so that a UI can refresh exactly that.
+
+:meth:`SyncRunner.stop` also tells the engine to stop between two requests
+(:class:`app.sync.errors.SyncCancelled`), so a long download does not hold the app open.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from typing import Any
 
 from app.db.store import Store
 from app.sync.client import SyncClient
-from app.sync.engine import SyncEngine, classify
+from app.sync.engine import SyncChanges, SyncEngine, classify
 from app.sync.errors import SyncError, SyncStopped
 from app.sync.state import SyncState, load_state
 from core.sync import ProtocolMismatch
@@ -41,6 +46,7 @@ from core.sync import ProtocolMismatch
 log = logging.getLogger(__name__)
 
 StateCallback = Callable[[SyncState], None]
+SyncedCallback = Callable[[SyncChanges], None]
 
 #: wake reasons
 LOCAL = "local"
@@ -56,6 +62,7 @@ class SyncRunner:
         *,
         engine: SyncEngine | None = None,
         on_state: StateCallback | None = None,
+        on_synced: SyncedCallback | None = None,
         interval: float = 60.0,
         debounce: float = 0.3,
         backoff_base: float = 1.0,
@@ -66,6 +73,7 @@ class SyncRunner:
         self.store = store
         self._engine = engine
         self._on_state = on_state
+        self._on_synced = on_synced
         self.interval = interval
         self.debounce = debounce
         self.backoff_base = backoff_base
@@ -202,6 +210,8 @@ class SyncRunner:
             log.exception("could not start syncing")
             self._reload(last_error=str(exc))
             return
+        if self._engine.should_stop is None:
+            self._engine.should_stop = lambda: self._stopping
         self._reload(stopped_reason=None)
         if self._use_live and isinstance(self._engine.transport, SyncClient):
             self._live_thread = threading.Thread(target=self._live_main, name="glowdesk-sync-live", daemon=True)
@@ -236,9 +246,13 @@ class SyncRunner:
         try:
             engine.sync_once()
         except BaseException as exc:
+            self._tell_synced()
             kind = classify(exc)
             if kind is None:
                 raise
+            if kind == "cancelled":
+                self._publish(syncing=False)
+                return None
             if kind == "stopped":
                 message = getattr(exc, "user_message", str(exc))
                 log.warning("sync stopped: %s", getattr(exc, "code", type(exc).__name__))
@@ -255,8 +269,21 @@ class SyncRunner:
             return delay
         self._failures = 0
         self.syncs += 1
+        self._tell_synced()
         self._reload(syncing=False, next_attempt_at=None)
         return self.interval
+
+    def _tell_synced(self) -> None:
+        engine = self._engine
+        if engine is None or self._on_synced is None:
+            return
+        changes = engine.take_changes()
+        if not changes:
+            return
+        try:
+            self._on_synced(changes)
+        except Exception:  # noqa: BLE001 - a UI callback must not kill the runner
+            log.exception("the synced callback raised")
 
     # --- live channel ------------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ class ActionId(Enum):
     GO_SETTINGS = auto()
     SIGN_CHART = auto()
     COSIGN_CHART = auto()
+    IMPORT_CLIENTS = auto()
+    SYNC_NOW = auto()
+    SYNC_REVIEW = auto()
     LOCK = auto()
     SWITCH_USER = auto()
     QUIT = auto()
@@ -40,7 +43,7 @@ class ActionId(Enum):
 
 
 #: what stays usable while the screen is locked
-WHILE_LOCKED = frozenset({ActionId.QUIT, ActionId.ABOUT})
+WHILE_LOCKED = frozenset({ActionId.QUIT, ActionId.ABOUT, ActionId.SYNC_NOW})
 #: never enabled in this version (charting is not built yet); shown only to roles that may use it
 NOT_YET = frozenset({ActionId.SIGN_CHART, ActionId.COSIGN_CHART})
 
@@ -81,6 +84,14 @@ SPECS: dict[ActionId, ActionSpec] = {
                                     Permission.CHART_SIGN),
     ActionId.COSIGN_CHART: ActionSpec("&Co-sign chart", (), None, "Charting is not in this version yet",
                                       Permission.CHART_COSIGN),
+    ActionId.IMPORT_CLIENTS: ActionSpec("&Import clients from a file\u2026", (), "upload",
+                                        "Add a client list exported from another system (CSV)",
+                                        Permission.PATIENT_IMPORT),
+    ActionId.SYNC_NOW: ActionSpec("S&ync now", ("F9",), "refresh",
+                                  "Send this workstation's changes and fetch the clinic's now"),
+    ActionId.SYNC_REVIEW: ActionSpec("Sync &details and review\u2026", (), "cloud",
+                                     "How syncing is going; conflicts and refused changes to look at",
+                                     Permission.PATIENT_READ),
     ActionId.LOCK: ActionSpec("&Lock screen", ("Ctrl+L",), "lock", "Hide client data until you sign in again"),
     ActionId.SWITCH_USER: ActionSpec("S&witch user\u2026", ("Ctrl+Shift+L",), "switch",
                                      "Let someone else sign in on this workstation"),
@@ -91,10 +102,11 @@ SPECS: dict[ActionId, ActionSpec] = {
 
 #: the menu bar: (title, actions; None is a separator)
 MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
-    ("&File", (ActionId.LOCK, ActionId.SWITCH_USER, None, ActionId.QUIT)),
+    ("&File", (ActionId.SYNC_NOW, ActionId.SYNC_REVIEW, None, ActionId.LOCK, ActionId.SWITCH_USER, None,
+               ActionId.QUIT)),
     ("&Go", (ActionId.GO_TODAY, ActionId.GO_CLIENTS, ActionId.GO_LEADS, None, ActionId.GO_SETTINGS)),
     ("&Clients", (ActionId.FIND, ActionId.NEW_PATIENT, ActionId.EDIT_PATIENT, ActionId.OPEN_RECORD,
-                  ActionId.CLOSE_RECORD, None, ActionId.REFRESH)),
+                  ActionId.CLOSE_RECORD, None, ActionId.IMPORT_CLIENTS, None, ActionId.REFRESH)),
     ("C&harts", (ActionId.SIGN_CHART, ActionId.COSIGN_CHART)),
     ("&Help", (ActionId.ABOUT,)),
 )

@@ -16,9 +16,11 @@ from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, qInstallMessa
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from app.services.sync_status import READY
 from app.services.workspace import Workspace
 from app.ui import theme
 from app.ui.desk import Desk
+from app.ui.enroll_dialog import FirstRunDialog
 from app.ui.errors import log_failure, user_message
 from app.ui.main_window import MainWindow
 from app.ui.operations import Operations
@@ -85,6 +87,7 @@ class Launcher(QObject):
         self._progress = ConsoleProgress(err) if is_headless() else DialogProgress()
         self.workspace: Workspace | None = None
         self.window: MainWindow | None = None
+        self.first_run: FirstRunDialog | None = None
         self.exit_code: int | None = None
         self._self_test: SelfTest | None = None
 
@@ -92,7 +95,7 @@ class Launcher(QObject):
         options = self._options
         self._ops.run_db(
             lambda report: open_home(options.home, demo=options.demo, demo_patients=options.demo_patients,
-                                     report=report),
+                                     report=report, allow_setup=not options.self_test),
             on_progress=self._progress,
             on_success=self._opened,
             on_failure=self._failed,
@@ -109,8 +112,22 @@ class Launcher(QObject):
             self._self_test = SelfTest(desk, on_done=self._self_test_done)
             self._self_test.start()
             return
-        # a shared workstation: nobody is signed in until someone types their PIN
-        self.window = MainWindow(Desk(self._ops, opened.workspace, actor=None))
+        if opened.stage != READY:  # first run: enrol and download, or finish the download
+            dialog = FirstRunDialog(self._ops, opened.workspace, stage=opened.stage)
+            dialog.accepted.connect(self._show_window)
+            dialog.rejected.connect(lambda: self._quit(0))
+            self.first_run = dialog
+            dialog.show()
+            return
+        self._show_window()
+
+    def _show_window(self) -> None:
+        """A shared workstation: nobody is signed in until someone types their PIN."""
+        assert self.workspace is not None
+        if self.first_run is not None:
+            self.first_run.deleteLater()
+            self.first_run = None
+        self.window = MainWindow(Desk(self._ops, self.workspace, actor=None))
         self.window.show()
         self._app.setQuitOnLastWindowClosed(True)
 
@@ -136,6 +153,8 @@ class Launcher(QObject):
     def close_window(self) -> None:
         if self.window is not None:
             self.window.close()
+        if self.first_run is not None:
+            self.first_run.cancel()
 
 
 def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.ui import theme
 from app.ui.errors import user_message
+from app.ui.import_dialog import ImportDialog
 from app.ui.operations import Op
 from app.ui.patient_editor import PatientEditor
 from app.ui.patient_record import PatientRecord
@@ -41,6 +42,13 @@ class ClientsPage(QWidget):
         self.new_button.setToolTip("Add a client (Ctrl+N)")
         self.new_button.clicked.connect(self.new_patient)
         self.new_button.setVisible(desk.can(Permission.PATIENT_WRITE))
+        self.import_button = QPushButton(theme.icon("upload"), "Import\u2026")
+        self.import_button.setObjectName("ImportClientsButton")
+        self.import_button.setToolTip("Import a client list exported from another system (CSV)")
+        self.import_button.clicked.connect(self.import_clients)
+        self.import_button.setVisible(desk.can(Permission.PATIENT_IMPORT))
+        self.import_dialog: ImportDialog | None = None
+        self.search.title_row.addWidget(self.import_button)
         self.search.title_row.addWidget(self.new_button)
         self.detail = ClientRecordPanel(desk)
         self.detail.back_requested.connect(self.show_search)
@@ -118,6 +126,21 @@ class ClientsPage(QWidget):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    # --- import -------------------------------------------------------------------------------
+
+    def import_clients(self) -> None:
+        """The CSV import dialog (owners and managers)."""
+        if not self.desk.can(Permission.PATIENT_IMPORT):
+            return
+        if self.import_dialog is not None:
+            self.import_dialog.raise_()
+            return
+        dialog = ImportDialog(self.desk, self.window())
+        dialog.destroyed.connect(lambda *_: setattr(self, "import_dialog", None))
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.import_dialog = dialog
+        dialog.open()
 
     # --- new and edit -------------------------------------------------------------------------
 

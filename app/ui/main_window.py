@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -35,6 +36,9 @@ from app.ui.record.view import ClientRecordPanel
 from app.ui.session import IdleWatch
 from app.ui.settings_page import SettingsPage
 from app.ui.signin import SignInScreen
+from app.ui.sync_controller import ACTIVITY, APPOINTMENT, SyncController
+from app.ui.sync_indicator import SyncChrome
+from app.ui.sync_review import SyncReviewDialog
 from app.ui.today_slot import make_today
 from app.ui.ui_settings import UiSettings
 from app.ui.widgets import icon_label, label
@@ -60,7 +64,7 @@ def _span(ms: int) -> str:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, desk: Desk, *, idle_lock_ms: int | None = None) -> None:
+    def __init__(self, desk: Desk, *, idle_lock_ms: int | None = None, sync: SyncController | None = None) -> None:
         super().__init__()
         self.desk = desk
         self.setObjectName("MainWindow")
@@ -75,6 +79,12 @@ class MainWindow(QMainWindow):
         self._pages_for: str | None = None  # the staff id the pages were built for
         self._fixed_idle_ms = idle_lock_ms
         self.ui_settings = UiSettings(desk.workspace.home)
+        self.sync = sync or SyncController(desk.ops, desk.workspace, parent=self)
+        self.sync_chrome = SyncChrome(self.sync, desk, self)
+        self.sync_chrome.review_requested.connect(self.open_sync_review)
+        self.sync_review = None
+        self._record_stale = False  # sync changed the open record while the screen was locked
+        self.sync.state_changed.connect(lambda _state: self._apply_sync_actions())
 
         self.action_registry = Actions(self)
         self.action_registry.fill_menu_bar(self.menuBar())
@@ -93,7 +103,12 @@ class MainWindow(QMainWindow):
         line.setContentsMargins(0, 0, 0, 0)
         line.setSpacing(0)
         line.addWidget(self.rail)
-        line.addWidget(self.page_stack, 1)
+        work = QVBoxLayout()
+        work.setContentsMargins(0, 0, 0, 0)
+        work.setSpacing(0)
+        work.addWidget(self.sync_chrome.banner)
+        work.addWidget(self.page_stack, 1)
+        line.addLayout(work, 1)
         self.shell = shell
         self.central = QStackedWidget()
         self.central.addWidget(self.signin)
@@ -112,6 +127,7 @@ class MainWindow(QMainWindow):
         else:
             self._show_lock(previous=None, reason="")
         self.refresh_summary()
+        self.sync.start()
 
     # --- compatibility: the Clients screen's parts --------------------------------------------
 
@@ -156,6 +172,7 @@ class MainWindow(QMainWindow):
         self.central.setCurrentWidget(self.signin)
         self.menuBar().setVisible(True)
         self.action_registry.apply_lock(True)
+        self._apply_sync_actions()
         self.signin.prepare(previous=previous, reason=reason)
 
     def _signed_in(self, actor: Any) -> None:
@@ -170,6 +187,8 @@ class MainWindow(QMainWindow):
         role = self.desk.actor_role
         self.action_registry.apply_role(role)
         self.action_registry.apply_lock(False)
+        self._apply_sync_actions()
+        self.sync.remember_signed_in(self.desk.actor_id)
         self.rail.apply(role, self.desk.actor_name)
         self.locked = False
         self.central.setCurrentWidget(self.shell)
@@ -177,6 +196,9 @@ class MainWindow(QMainWindow):
         wanted = self.page_key or self.ui_settings.last_page()
         self.show_page(wanted if wanted in allowed else (allowed[0] if allowed else "clients"))
         self._start_idle_watch()
+        if self._record_stale and isinstance(self.pages.get("clients"), ClientsPage):
+            self.clients.refresh_record()
+        self._record_stale = False
 
     def _start_idle_watch(self) -> None:
         if self._fixed_idle_ms is not None:
@@ -277,11 +299,20 @@ class MainWindow(QMainWindow):
 
     def _changes_did_happen(self, changes: set[str], initiator: Any) -> None:
         clients = self.pages.get("clients")
-        if PATIENT in changes:
-            if isinstance(clients, ClientsPage):
+        synced = getattr(changes, "patient_ids", None)  # sync says which clients changed
+        if isinstance(clients, ClientsPage):
+            if PATIENT in changes:
                 clients.search.refresh()
-                if initiator is not clients:
-                    clients.refresh_record()
+            shown = clients.detail.record.id if clients.detail.record is not None else None
+            if synced is not None:
+                if shown in synced and changes & {PATIENT, APPOINTMENT, ACTIVITY, LEAD}:
+                    if self.locked:  # nobody is looking: read it again when they are back
+                        self._record_stale = True
+                    else:
+                        clients.refresh_record()
+            elif PATIENT in changes and initiator is not clients:
+                clients.refresh_record()
+        if PATIENT in changes:
             self.refresh_summary()
         leads = self.pages.get("leads")
         if isinstance(leads, LeadsPage) and (changes & {LEAD, PATIENT, STAFF}):
@@ -315,6 +346,9 @@ class MainWindow(QMainWindow):
         on(ActionId.GO_CLIENTS, lambda: self.show_page("clients"))
         on(ActionId.GO_LEADS, lambda: self.show_page("leads"))
         on(ActionId.GO_SETTINGS, lambda: self.show_page("settings"))
+        on(ActionId.SYNC_NOW, self.sync.sync_now)
+        on(ActionId.SYNC_REVIEW, self.open_sync_review)
+        on(ActionId.IMPORT_CLIENTS, self.import_clients)
         on(ActionId.LOCK, self.lock)
         on(ActionId.SWITCH_USER, self.switch_user)
         on(ActionId.QUIT, self.close)
@@ -332,6 +366,7 @@ class MainWindow(QMainWindow):
         self.store_label = label("Encrypted store \u00b7 counting patients\u2026", name="StoreState")
         line.addWidget(self.store_label)
         bar.addWidget(box)
+        bar.addPermanentWidget(self.sync_chrome.indicator)
         clinic = self.desk.clinic
         bar.addPermanentWidget(label(f"{clinic.timezone.replace('_', ' ')} \u00b7 {clinic.currency}",
                                      name="ClinicFacts"))
@@ -347,6 +382,30 @@ class MainWindow(QMainWindow):
             frame.moveCenter(screen.availableGeometry().center())
             self.move(frame.topLeft())
 
+    # --- sync and import ------------------------------------------------------------------------
+
+    def _apply_sync_actions(self) -> None:
+        self.action_registry.set_enabled(ActionId.SYNC_NOW, self.sync.can_sync)
+
+    def open_sync_review(self) -> None:
+        """Sync details and the review list (conflicts, refused changes); not while locked."""
+        if self.locked:
+            return
+        if self.sync_review is not None:
+            self.sync_review.raise_()
+            return
+        dialog = SyncReviewDialog(self.desk, self.sync, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open_client.connect(self.open_patient)
+        dialog.destroyed.connect(lambda *_: setattr(self, "sync_review", None))
+        self.sync_review: SyncReviewDialog | None = dialog
+        dialog.open()
+
+    def import_clients(self) -> None:
+        if "clients" in self.pages and self.desk.can(Permission.PATIENT_IMPORT):
+            self.show_page("clients")
+            self.clients.import_clients()
+
     def _about(self) -> None:
         QMessageBox.about(self, "About Glowdesk", ABOUT_TEXT)
 
@@ -356,6 +415,7 @@ class MainWindow(QMainWindow):
             self.ui_settings.save_last_page(self.page_key)
         self.ui_settings.sync()
         self.idle.shutdown()
+        self.sync.stop()
         clients = self.pages.get("clients")
         if isinstance(clients, ClientsPage):
             clients.reset()

@@ -26,6 +26,12 @@ asks for work and gets the answer back on the UI thread::
   it has not started. A write that already ran still broadcasts its changes.
 - ``run_network`` is the same contract on a separate thread pool, for calls to the sync server;
   it must never touch the store.
+- ``call_db(func)`` is for background threads that are not the UI (the sync engine on its
+  runner thread or the network pool): it runs ``func`` on the DB worker, in order with every
+  other operation, and *waits* for its result. It refuses to run on the UI thread, and raises
+  :class:`OperationsClosed` rather than wait forever once the worker has stopped.
+- ``broadcast(changes, initiator)`` emits ``changes_did_happen`` for writes that did not come
+  from an operation (what sync pulled in).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +99,28 @@ class _Job:
 _SKIPPED = object()
 
 
+class OperationsClosed(RuntimeError):
+    """The DB worker has stopped (the app is closing): the work was not run."""
+
+
+@dataclass(eq=False)
+class _Call:
+    """``call_db``'s work: run on the DB worker, its outcome handed to the waiting thread."""
+
+    func: Callable[[], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+    def run(self) -> None:
+        if not self.future.set_running_or_notify_cancel():
+            return
+        try:
+            result = self.func()
+        except BaseException as exc:  # handed to the caller's thread
+            self.future.set_exception(exc)
+        else:
+            self.future.set_result(result)
+
+
 def _execute(job: _Job, finished: Any, progressed: Any) -> None:
     """Run one job on the current (worker) thread and post its outcome to the UI thread."""
     if job.op.cancelled:
@@ -121,12 +150,12 @@ class _DbThread(QThread):
     def __init__(self, finished: Any, progressed: Any) -> None:
         super().__init__()
         self.setObjectName("glowdesk-db")
-        self._queue: queue.SimpleQueue[_Job | Callable[[], Any] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | _Call | Callable[[], Any] | None] = queue.SimpleQueue()
         self._finished = finished
         self._progressed = progressed
         self.thread_id: int | None = None
 
-    def submit(self, job: _Job) -> None:
+    def submit(self, job: _Job | _Call) -> None:
         self._queue.put(job)
 
     def stop(self, final: Callable[[], Any] | None) -> None:
@@ -140,9 +169,13 @@ class _DbThread(QThread):
         while True:
             item = self._queue.get()
             if item is None:
+                self.thread_id = None  # a later thread may get the same ident
                 return
             if isinstance(item, _Job):
                 _execute(item, self._finished, self._progressed)
+                continue
+            if isinstance(item, _Call):
+                item.run()
                 continue
             try:  # the final step at shutdown (closing the store)
                 item()
@@ -212,6 +245,28 @@ class Operations(QObject):
         job = self._job(func, on_success, on_failure, on_progress, (), None, label)
         self._network.start(_NetworkTask(job, self._finished, self._progressed))
         return job.op
+
+    def call_db(self, func: Callable[[], Any]) -> Any:
+        """Run ``func`` on the DB worker and return its result (or raise its exception), from a
+        background thread. Never call it on the UI thread."""
+        if self.is_db_thread():
+            return func()
+        if QThread.currentThread() == self.thread():
+            raise RuntimeError("call_db would block the UI thread; use run_db")
+        if self._closed:
+            raise OperationsClosed("the database worker has stopped")
+        call = _Call(func)
+        self._db.submit(call)
+        while not call.future.done():
+            wait([call.future], timeout=0.2)
+            if not call.future.done() and self._db.isFinished() and call.future.cancel():
+                raise OperationsClosed("the database worker has stopped")
+        return call.future.result()
+
+    def broadcast(self, changes: set[str], initiator: Any = None) -> None:
+        """``changes_did_happen(changes, initiator)`` for writes made outside an operation."""
+        if changes:
+            self.changes_did_happen.emit(changes, initiator)
 
     def _job(
         self,

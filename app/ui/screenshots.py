@@ -8,7 +8,9 @@ keychain), opens the main window offscreen at a fixed size, and saves:
 - ``client-record.png``: a client's record (one with alerts, tags, visits and a lead);
 - ``leads.png``: the Leads list, every status, a lead selected;
 - ``settings.png``: Settings, the service menu;
-- ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build.
+- ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build;
+- ``first-run.png``, ``first-run-download.png``, ``sync-review.png``, ``offline.png``,
+  ``import.png``: a workstation enrolled with a real clinic server (``app.ui.screenshots_sync``).
 
 ``GLOWDESK_THEME=dark`` takes them in the dark scheme.
 """
@@ -41,6 +43,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["GLOWDESK_HOME"] = str(Path(tmp) / "home")
         os.environ["GLOWDESK_KEY_FILE"] = str(Path(tmp) / "glowdesk.key")
         written = _take(outdir, Path(tmp) / "home")
+    with tempfile.TemporaryDirectory(prefix="glowdesk-shots-sync-") as tmp:
+        from app.ui.screenshots_sync import take as take_sync
+
+        written += take_sync(outdir, Path(tmp), wait=_wait, save=_save, size=SIZE)
     written += _today(outdir)
     for path in written:
         sys.stdout.write(f"wrote {path}\n")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 from app.ui.desk import Desk, StoreSummary
 from app.ui.formatting import display_count
 from app.ui.main_window import MainWindow
+from app.ui.sync_controller import SyncController
 
 #: single letters tried in turn until one finds clients (any name has one of them)
 PROBES = ("a", "e", "m", "s", "j", "l", "r", "c", "d", "k", "n", "t", "b")
@@ -39,7 +40,8 @@ class SelfTest(QObject):
         self._watchdog.start(TIMEOUT_MS)
         self._desk.ops.operation_did_fail.connect(lambda label, message: self._fail(f"{label}: {message}"))
         started = time.perf_counter()
-        self.window = MainWindow(self._desk)
+        desk = self._desk  # a check, not a workday: show the sync state, never sync
+        self.window = MainWindow(desk, sync=SyncController(desk.ops, desk.workspace, background=False))
         self.window.show()
         self.window.grab()  # forces a full layout and paint
         QApplication.processEvents()

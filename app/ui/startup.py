@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog
 
+from app.services.sync_status import ENROL, READY, setup_stage
 from app.services.workspace import Workspace, open_workspace
 
 ELLIPSIS = "\u2026"
@@ -25,10 +26,18 @@ class Opened:
     workspace: Workspace
     actor: Any
     built_demo: bool
+    #: app.services.sync_status READY, ENROL (first run: ask for a code) or DOWNLOAD (resume
+    #: the first download)
+    stage: str = READY
 
 
-def open_home(home: Path, *, demo: bool, demo_patients: int, report: Report) -> Opened:
-    """Open ``home``; in demo mode, fill it with the demo clinic if it holds none. DB thread only."""
+def open_home(home: Path, *, demo: bool, demo_patients: int, report: Report,
+              allow_setup: bool = False) -> Opened:
+    """Open ``home``; in demo mode, fill it with the demo clinic if it holds none. DB thread only.
+
+    ``allow_setup``: a home that is not set up yet (or whose first download stopped) opens with
+    its :attr:`Opened.stage` instead of failing with :class:`NoClinicError`.
+    """
     report(OPENING, 0, 0)
     workspace = open_workspace(home)
     try:
@@ -41,12 +50,15 @@ def open_home(home: Path, *, demo: bool, demo_patients: int, report: Report) -> 
                           progress=lambda done, total: report(BUILDING_DEMO, done, total))
             workspace.reload()
             built = True
+        stage = setup_stage(workspace) if allow_setup else READY
+        if stage == ENROL:
+            return Opened(workspace, None, built, stage)
         workspace.require_clinic()
         actor = workspace.default_actor()
     except BaseException:
         workspace.close()
         raise
-    return Opened(workspace, actor, built)
+    return Opened(workspace, actor, built, stage)
 
 
 class DialogProgress:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QSizePolicy, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLayout, QLayoutItem, QPushButton, QSizePolicy, QWidget
 
 from app.ui import theme
 
@@ -66,6 +66,16 @@ def row(*widgets: QWidget | None, spacing: int = 8, stretch_end: bool = True) ->
     if stretch_end:
         layout.addStretch(1)
     return layout
+
+
+def only_default(dialog: QWidget, default: QPushButton | None) -> None:
+    """Enter presses ``default`` (or nothing): no other button of the dialog becomes the default
+    on its own (Qt makes the first "auto-default" button the default, which may be Quit)."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
+    if default is not None:
+        default.setDefault(True)
 
 
 def clear_layout(layout: QLayout) -> None:

@@ -298,3 +298,65 @@ def test_the_staff_list_refreshes_staff_the_pull_does_not_deliver(desktops: Any,
         assert owner is not None and desk is not None
         assert (owner.display_name, owner.pin_hash, owner.active) == ("Olivia Owens", "$argon2id$new", True)
         assert desk.active is False  # no longer on the server's list of active staff
+
+
+# --- progress, stopping between pages, what changed (the app's first run and live refresh) -----
+
+
+def test_progress_reports_rows_so_far_and_the_cursor_towards_the_high_water(desktops: Any, hub: FakeHub) -> None:
+    a, b = desktops("a"), desktops("b")
+    for i in range(7):
+        a.add_patient(f"P{i}", "Paged")
+    a.sync()
+    b.pull_limit = 3
+    engine = b.engine
+    seen: list[Any] = []
+    engine.on_progress = seen.append
+    summary = engine.sync_once()
+    pulls = [p for p in seen if p.stage == "pull"]
+    assert [p.rows for p in pulls] == [0, 3, 6, 7]
+    assert pulls[-1].cursor == pulls[-1].high_water == hub.seq
+    assert pulls[1].fraction is not None and 0 < pulls[1].fraction < 1
+    assert summary.pull.rows == 7
+
+
+def test_a_stop_request_ends_the_round_between_pages_and_the_next_round_carries_on(
+    desktops: Any, hub: FakeHub
+) -> None:
+    from app.sync.errors import SyncCancelled
+
+    a, b = desktops("a"), desktops("b")
+    ids = [a.add_patient(f"P{i}", "Stop") for i in range(9)]
+    a.sync()
+    b.pull_limit = 3
+    engine = b.engine
+    stop = {"now": False}
+    engine.should_stop = lambda: stop["now"]
+    engine.on_progress = lambda p: stop.update(now=p.stage == "pull" and p.rows >= 3)
+    with pytest.raises(SyncCancelled):
+        engine.sync_once()
+    assert len(local_rows(b.store, "patient")) == 3  # the applied page stays
+    assert read(b.store, sync_state.outcome) == {}  # a cancel is not a failed attempt
+    summary = b.sync()  # carries on from the stored cursor
+    assert summary.pull.rows == 6
+    assert set(local_rows(b.store, "patient")) == set(ids)
+
+
+def test_take_changes_names_what_changed_and_not_this_desks_own_change_coming_back(
+    desktops: Any, hub: FakeHub
+) -> None:
+    a, b = desktops("a"), desktops("b")
+    pid = a.add_patient("Own", "Echo")
+    engine = a.engine
+    engine.sync_once()
+    assert not engine.take_changes()  # its own insert came back as it already was
+    other = b.add_patient("From", "Elsewhere")
+    b.sync()
+    b.edit(pid, phone="+14155550100")
+    b.sync()
+    engine.sync_once()
+    changes = engine.take_changes()
+    assert changes.entities == {"patient"}
+    assert changes.patient_ids == {pid, other}
+    engine.sync_once()
+    assert not engine.take_changes()

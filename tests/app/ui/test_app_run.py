@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 from app.ui import app as app_module
@@ -47,3 +47,28 @@ def test_a_store_error_at_start_is_a_message_box_and_exit_1(qapp, clinic, tmp_pa
     assert len(boxes) == 1
     assert boxes[0][0] == "Glowdesk could not open"
     assert "database key does not match" in boxes[0][1]
+
+
+def test_an_empty_data_folder_opens_the_first_run_screen_and_quit_ends_the_app(qapp, tmp_path, key_file,
+                                                                                 monkeypatch):
+    from PySide6.QtTest import QTest
+
+    from app.ui.enroll_dialog import FirstRunDialog
+
+    monkeypatch.setattr(app_module, "is_headless", lambda: False)
+    seen: list[str] = []
+
+    def quit_when_shown():
+        dialogs = _top_level(FirstRunDialog)
+        if not dialogs:
+            QTimer.singleShot(20, quit_when_shown)
+            return
+        seen.append(dialogs[0].windowTitle())
+        assert not _top_level(MainWindow)
+        QTest.keyClicks(dialogs[0].code, "abc")
+        QTest.keyClick(dialogs[0].code, Qt.Key.Key_Escape)  # Esc on the connect step: Quit
+
+    QTimer.singleShot(0, quit_when_shown)
+    code = run(LaunchOptions(home=tmp_path / "empty"), out=seen.append, err=seen.append)
+    assert code == 0
+    assert seen == ["Set up this workstation \u2014 Glowdesk"]

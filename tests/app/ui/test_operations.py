@@ -132,3 +132,48 @@ def test_shutdown_runs_queued_work_then_the_final_step_on_the_db_thread(qapp):
     assert ran == ["queued", "db", "final"]
     with pytest.raises(RuntimeError):
         ops.run_db(lambda: None, on_success=None)
+
+
+# --- call_db: background threads (the sync engine) wait for DB work, in order with the rest ---
+
+
+def test_call_db_from_a_background_thread_runs_on_the_db_worker_in_order(ops, qtbot):
+    order: list[str] = []
+    box: dict[str, object] = {}
+    gate = threading.Event()
+    ops.run_db(lambda: gate.wait(5) and order.append("screen"), on_success=None)
+
+    def background() -> None:
+        box["thread"] = ops.call_db(lambda: (order.append("sync"), threading.get_ident())[1])
+        try:
+            ops.call_db(lambda: 1 / 0)
+        except ZeroDivisionError as exc:
+            box["error"] = exc
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    gate.set()
+    worker.join(5)
+    assert order == ["screen", "sync"]  # queued behind the screen's work, never beside it
+    assert box["thread"] == ops._db.thread_id and isinstance(box["error"], ZeroDivisionError)
+
+
+def test_call_db_refuses_the_ui_thread_and_stops_waiting_once_the_worker_has_stopped(qapp):
+    ops = Operations()
+    with pytest.raises(RuntimeError, match="block the UI thread"):
+        ops.call_db(lambda: 1)
+    assert ops.shutdown()
+    from app.ui.operations import OperationsClosed
+
+    outcome: list[BaseException] = []
+    worker = threading.Thread(target=lambda: _catch(outcome, lambda: ops.call_db(lambda: 1)))
+    worker.start()
+    worker.join(5)
+    assert not worker.is_alive() and isinstance(outcome[0], OperationsClosed)
+
+
+def _catch(box: list[BaseException], func) -> None:
+    try:
+        func()
+    except BaseException as exc:  # noqa: BLE001
+        box.append(exc)
