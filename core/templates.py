@@ -197,8 +197,44 @@ def render_template(text: str, values: Mapping[str, Any], *, allowed: Mapping[st
     return RenderedTemplate(rendered, tuple(n for n in used if n not in given))
 
 
+@dataclass(frozen=True)
+class StarterTemplate:
+    name: str
+    purpose: str  # transactional | marketing
+    body: str
+
+
+#: The templates a clinic starts with (the demo clinic has them; owners and managers edit them).
+#: Plain GSM-7 characters only, so that each stays within as few segments as possible.
+STARTER_TEMPLATES: Final[tuple[StarterTemplate, ...]] = (
+    StarterTemplate("Appointment reminder", "transactional",
+                    "Hi {{ first_name }}, this is {{ clinic_name }}: a reminder of your {{ service }}"
+                    "{% if provider %} with {{ provider }}{% endif %} on {{ appointment_time }}. "
+                    "Reply C to confirm, or call us to reschedule."),
+    StarterTemplate("Deposit link", "transactional",
+                    "Hi {{ first_name }}, a deposit holds your {{ service }} on {{ appointment_time }}."
+                    "{% if deposit_link %} You can pay it here: {{ deposit_link }}{% endif %} "
+                    "Reply here with any questions!"),
+    StarterTemplate("Lead follow-up", "transactional",
+                    "Hi {{ first_name }}, thanks for your interest{% if service %} in {{ service }}{% endif %}! "
+                    "Would you like to come in for a free consultation? Book here: {{ booking_link }} "
+                    "or reply with a day that suits you."),
+    StarterTemplate("Booking link", "transactional",
+                    "Hi {{ first_name }}! You can book online any time: {{ booking_link }} - or reply here and "
+                    "we will find a time for you."),
+    StarterTemplate("Aftercare check-in", "transactional",
+                    "Hi {{ first_name }}, how are you feeling after your {{ service }}? Some redness or swelling "
+                    "is normal for a day or two. Reply here if anything worries you. - {{ clinic_name }}"),
+    StarterTemplate("We miss you", "marketing",
+                    "Hi {{ first_name }}, it has been a while! Book this month and enjoy 15% off any facial: "
+                    "{{ booking_link }} Reply STOP to opt out."),
+)
+
+
 __all__ = [
     "ALLOWED_FILTERS",
+    "STARTER_TEMPLATES",
+    "StarterTemplate",
     "ALLOWED_TESTS",
     "SYSTEM_VARIABLES",
     "VARIABLES",

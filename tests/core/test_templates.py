@@ -109,3 +109,16 @@ def test_system_variables_are_only_for_the_servers_own_texts() -> None:
 def test_variables_used_in_order() -> None:
     assert variables_used("{% if deposit_link %}{{ first_name }} {{ deposit_link }}{% endif %}") == [
         "deposit_link", "first_name"]
+
+
+def test_the_starter_templates_are_valid_and_plain_gsm() -> None:
+    from core.sms import segment_info
+    from core.templates import STARTER_TEMPLATES
+
+    assert len({t.name for t in STARTER_TEMPLATES}) == len(STARTER_TEMPLATES) >= 5
+    for template in STARTER_TEMPLATES:
+        check_template(template.body)
+        assert template.purpose in ("transactional", "marketing")
+        text = render_template(template.body, VALUES).text
+        assert segment_info(text).encoding == "GSM-7", template.name  # "è" of Lumière is GSM-7 too
+    assert [t.purpose for t in STARTER_TEMPLATES].count("marketing") >= 1
