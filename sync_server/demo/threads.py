@@ -14,7 +14,8 @@ From the generated clinic (clients, leads, appointments, staff) this makes, in w
   messages, which are the unread ones a workstation shows.
 
 Deterministic for one random generator; all times at or before ``now``. The desktop's local
-demo (``app.services.demo``) makes the same kinds of threads from its own plans.
+demo has a copy of this module (``app/services/demo_threads.py``; the app and the server never
+import each other): keep the two in step.
 """
 
 from __future__ import annotations
