@@ -290,7 +290,8 @@ class OutboxEntry(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     mutation_id: Mapped[str] = mapped_column(String(36), unique=True)
     entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[str] = mapped_column(String(36))
+    #: indexed (revision 0004): "is this row's change still waiting?" must not scan the outbox
+    entity_id: Mapped[str] = mapped_column(String(36), index=True)
     op: Mapped[str] = mapped_column(String(10))  # insert | update | delete | append
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     base_version: Mapped[int] = mapped_column(Integer, default=0)

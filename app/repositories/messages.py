@@ -47,10 +47,14 @@ def pending_ids(ctx: Ctx, message_ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(message_ids), 500):
         chunk = list(message_ids[i : i + 500])
-        found.update(ctx.session.execute(
-            select(OutboxEntry.entity_id).where(OutboxEntry.entity == "message", OutboxEntry.acked_at.is_(None),
-                                                OutboxEntry.entity_id.in_(chunk))
-        ).scalars())
+        # by entity_id alone, so that SQLite walks that index (a few rows) rather than the
+        # acked_at one (every pending entry of a busy or never-synced store)
+        for entity_id, entity, acked_at in ctx.session.execute(
+            select(OutboxEntry.entity_id, OutboxEntry.entity, OutboxEntry.acked_at)
+            .where(OutboxEntry.entity_id.in_(chunk))
+        ):
+            if entity == "message" and acked_at is None:
+                found.add(entity_id)
     return found
 
 

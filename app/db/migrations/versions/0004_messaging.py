@@ -98,10 +98,16 @@ def upgrade() -> None:
     with op.batch_alter_table("message_attachment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_message_attachment_message_id"), ["message_id"], unique=False)
 
+    # a message's thread asks whether its insert is still in the outbox: an index, not a scan
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_outbox_entity_id"), ["entity_id"], unique=False)
+
     # pull again from the start: rows of the new entities were skipped before this upgrade
     op.execute("UPDATE local_setting SET value = '0' WHERE key = 'sync.cursor'")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_outbox_entity_id"))
     for table in ("message_attachment", "message_read", "message_template", "message"):
         op.drop_table(table)
