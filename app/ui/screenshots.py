@@ -10,6 +10,7 @@ keychain), opens the main window offscreen at a fixed size, and saves:
 - ``unread.png``: Clients with nothing searched: the clients with unread messages;
 - ``leads.png``: the Leads list, every status, a lead selected;
 - ``settings.png``: Settings, the service menu;
+- ``templates.png``: Settings, the clinic's text templates;
 - ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build.
 
 ``GLOWDESK_THEME=dark`` takes them in the dark scheme.
@@ -112,6 +113,10 @@ def _take(outdir: Path, home: Path) -> list[Path]:
         settings = window.pages["settings"]
         _wait(app, lambda: settings.settings is not None)
         written.append(_save(app, window, outdir / "settings.png"))
+
+        settings.show_section("template")
+        _wait(app, lambda: not settings.templates.loading and settings.templates.model.rowCount() > 0)
+        written.append(_save(app, window, outdir / "templates.png"))
         window.close()
     finally:
         ops.shutdown(final=workspace.close)
