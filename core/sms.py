@@ -91,7 +91,9 @@ def segment_info(text: str) -> SegmentInfo:
     units = sum(costs)
     single, multi = (SINGLE_GSM, MULTI_GSM) if gsm else (SINGLE_UCS2, MULTI_UCS2)
     encoding: Encoding = "GSM-7" if gsm else "UCS-2"
-    non_gsm = () if gsm else tuple(dict.fromkeys(c for c in text if c not in GSM_BASIC and c not in GSM_EXTENSION))
+    non_gsm = (
+        () if gsm else tuple(dict.fromkeys(c for c in text if c not in GSM_BASIC and c not in GSM_EXTENSION))
+    )
     if units == 0:
         return SegmentInfo(encoding, 0, 0, 0, single, single, non_gsm)
     if units <= single:

@@ -53,9 +53,23 @@ ALLOWED_FILTERS: Final = frozenset({"default", "d", "upper", "lower", "title", "
 ALLOWED_TESTS: Final = frozenset({"defined", "undefined", "none"})
 
 _ALLOWED_NODES: tuple[type[nodes.Node], ...] = (
-    nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.Not,
-    nodes.And, nodes.Or, nodes.Compare, nodes.Operand, nodes.CondExpr, nodes.Concat, nodes.Filter,
-    nodes.Test, nodes.Tuple, nodes.List,
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.Not,
+    nodes.And,
+    nodes.Or,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.CondExpr,
+    nodes.Concat,
+    nodes.Filter,
+    nodes.Test,
+    nodes.Tuple,
+    nodes.List,
 )
 
 
@@ -105,8 +119,10 @@ def _known(names: Mapping[str, str]) -> str:
 def _refusal(node: nodes.Node) -> str:
     line = f" (line {node.lineno})" if getattr(node, "lineno", None) else ""
     if isinstance(node, nodes.Getattr):
-        return (f"Templates cannot read attributes such as .{node.attr}{line}; use the variable on its "
-                "own, for example {{ first_name }}.")
+        return (
+            f"Templates cannot read attributes such as .{node.attr}{line}; use the variable on its "
+            "own, for example {{ first_name }}."
+        )
     if isinstance(node, nodes.Getitem | nodes.Slice):
         return f"Templates cannot pick parts of a variable with [...]{line}; use the variable on its own."
     if isinstance(node, nodes.Call):
@@ -119,8 +135,10 @@ def _refusal(node: nodes.Node) -> str:
         return f"Templates cannot include or extend other templates{line}."
     if isinstance(node, nodes.Macro | nodes.CallBlock | nodes.FilterBlock):
         return f"Templates cannot define macros or filter blocks{line}."
-    return (f"This template uses something text templates do not allow{line}; use variables, "
-            "{% if %} ... {% endif %} and simple filters only.")
+    return (
+        f"This template uses something text templates do not allow{line}; use variables, "
+        "{% if %} ... {% endif %} and simple filters only."
+    )
 
 
 def parse_template(text: str, *, allowed: Mapping[str, str] = VARIABLES) -> nodes.Template:
@@ -135,11 +153,15 @@ def parse_template(text: str, *, allowed: Mapping[str, str] = VARIABLES) -> node
             raise TemplateProblem(_refusal(node), field="body")
         if isinstance(node, nodes.Name) and node.name not in allowed:
             raise TemplateProblem(
-                f"{{{{ {node.name} }}}} is not a template variable. Use one of: {_known(allowed)}.", field="body")
+                f"{{{{ {node.name} }}}} is not a template variable. Use one of: {_known(allowed)}.",
+                field="body",
+            )
         if isinstance(node, nodes.Filter) and node.name not in ALLOWED_FILTERS:
             raise TemplateProblem(
                 f"The filter | {node.name} is not available in templates; use one of: "
-                f"{', '.join(sorted(ALLOWED_FILTERS - {'d'}))}.", field="body")
+                f"{', '.join(sorted(ALLOWED_FILTERS - {'d'}))}.",
+                field="body",
+            )
         if isinstance(node, nodes.Test) and node.name not in ALLOWED_TESTS:
             raise TemplateProblem(f"The test 'is {node.name}' is not available in templates.", field="body")
     return tree
@@ -175,8 +197,9 @@ class RenderedTemplate:
     missing: tuple[str, ...]
 
 
-def render_template(text: str, values: Mapping[str, Any], *, allowed: Mapping[str, str] = VARIABLES,
-                    one_line: bool = False) -> RenderedTemplate:
+def render_template(
+    text: str, values: Mapping[str, Any], *, allowed: Mapping[str, str] = VARIABLES, one_line: bool = False
+) -> RenderedTemplate:
     """Check and render a template in the sandbox.
 
     ``values`` maps variable names to text (``None`` or ``""``: no value). The result is tidied
@@ -188,11 +211,13 @@ def render_template(text: str, values: Mapping[str, Any], *, allowed: Mapping[st
     try:
         out = _env.from_string(text).render(**given)
     except SecurityError:
-        raise TemplateProblem("Templates cannot read attributes, pick items or call functions.",
-                              field="body") from None
+        raise TemplateProblem(
+            "Templates cannot read attributes, pick items or call functions.", field="body"
+        ) from None
     except TemplateError as exc:
-        raise TemplateProblem(f"The template could not be filled in: {exc.message or 'unknown error'}.",
-                              field="body") from None
+        raise TemplateProblem(
+            f"The template could not be filled in: {exc.message or 'unknown error'}.", field="body"
+        ) from None
     rendered = " ".join(out.split()) if one_line else tidy(out)
     return RenderedTemplate(rendered, tuple(n for n in used if n not in given))
 
@@ -207,27 +232,45 @@ class StarterTemplate:
 #: The templates a clinic starts with (the demo clinic has them; owners and managers edit them).
 #: Plain GSM-7 characters only, so that each stays within as few segments as possible.
 STARTER_TEMPLATES: Final[tuple[StarterTemplate, ...]] = (
-    StarterTemplate("Appointment reminder", "transactional",
-                    "Hi {{ first_name }}, this is {{ clinic_name }}: a reminder of your {{ service }}"
-                    "{% if provider %} with {{ provider }}{% endif %} on {{ appointment_time }}. "
-                    "Reply C to confirm, or call us to reschedule."),
-    StarterTemplate("Deposit link", "transactional",
-                    "Hi {{ first_name }}, a deposit holds your {{ service }} on {{ appointment_time }}."
-                    "{% if deposit_link %} You can pay it here: {{ deposit_link }}{% endif %} "
-                    "Reply here with any questions!"),
-    StarterTemplate("Lead follow-up", "transactional",
-                    "Hi {{ first_name }}, thanks for your interest{% if service %} in {{ service }}{% endif %}! "
-                    "Would you like to come in for a free consultation? Book here: {{ booking_link }} "
-                    "or reply with a day that suits you."),
-    StarterTemplate("Booking link", "transactional",
-                    "Hi {{ first_name }}! You can book online any time: {{ booking_link }} - or reply here and "
-                    "we will find a time for you."),
-    StarterTemplate("Aftercare check-in", "transactional",
-                    "Hi {{ first_name }}, how are you feeling after your {{ service }}? Some redness or swelling "
-                    "is normal for a day or two. Reply here if anything worries you. - {{ clinic_name }}"),
-    StarterTemplate("We miss you", "marketing",
-                    "Hi {{ first_name }}, it has been a while! Book this month and enjoy 15% off any facial: "
-                    "{{ booking_link }} Reply STOP to opt out."),
+    StarterTemplate(
+        "Appointment reminder",
+        "transactional",
+        "Hi {{ first_name }}, this is {{ clinic_name }}: a reminder of your {{ service }}"
+        "{% if provider %} with {{ provider }}{% endif %} on {{ appointment_time }}. "
+        "Reply C to confirm, or call us to reschedule.",
+    ),
+    StarterTemplate(
+        "Deposit link",
+        "transactional",
+        "Hi {{ first_name }}, a deposit holds your {{ service }} on {{ appointment_time }}."
+        "{% if deposit_link %} You can pay it here: {{ deposit_link }}{% endif %} "
+        "Reply here with any questions!",
+    ),
+    StarterTemplate(
+        "Lead follow-up",
+        "transactional",
+        "Hi {{ first_name }}, thanks for your interest{% if service %} in {{ service }}{% endif %}! "
+        "Would you like to come in for a free consultation? Book here: {{ booking_link }} "
+        "or reply with a day that suits you.",
+    ),
+    StarterTemplate(
+        "Booking link",
+        "transactional",
+        "Hi {{ first_name }}! You can book online any time: {{ booking_link }} - or reply here and "
+        "we will find a time for you.",
+    ),
+    StarterTemplate(
+        "Aftercare check-in",
+        "transactional",
+        "Hi {{ first_name }}, how are you feeling after your {{ service }}? Some redness or swelling "
+        "is normal for a day or two. Reply here if anything worries you. - {{ clinic_name }}",
+    ),
+    StarterTemplate(
+        "We miss you",
+        "marketing",
+        "Hi {{ first_name }}, it has been a while! Book this month and enjoy 15% off any facial: "
+        "{{ booking_link }} Reply STOP to opt out.",
+    ),
 )
 
 

@@ -89,7 +89,7 @@ class MessageWatch(QObject):
             return
         if self._watermark is None:
             self._ops.watermark(on_success=self._set_watermark)
-        self.refresh()
+        self._ops.unread(on_success=self._show_unread)
 
     def _set_watermark(self, value: int) -> None:
         if self._watermark is None:
