@@ -109,3 +109,47 @@ def test_a_desktop_text_is_sent_once_delivered_and_a_reply_arrives_unread(
     assert messaging.mark_read(actor=desk.actor, patient_id=ava, up_to=reply.occurred_at)
     assert desk.sync().push.applied == 1
     assert messaging.unread(actor=desk.actor).total == 0
+
+
+def test_an_mms_photo_is_fetched_by_the_desktop_into_its_encrypted_store(
+    texting_server: ServerProcess, twilio: TwilioStandin, desks: Any,
+) -> None:
+    from app.db.store import DB_NAME
+    from app.sync import media
+
+    server = texting_server
+    setup = make_clinic(server, codes=1)
+    server.cli("integrations", "set", "--clinic", setup.slug, "--twilio-account-sid", twilio.account_sid,
+               "--twilio-auth-token", twilio.auth_token, "--twilio-from", CLINIC_NUMBER)
+    [desk] = desks(server, setup, "front")
+    ava = desk.add_patient("Ava", "Stone", phone=AVA, consents=CONSENT)
+    desk.sync()
+    photo = b"\xff\xd8\xff\xe0" + b"JPEG-of-the-treated-area" * 200
+    params = twilio.inbound(from_=AVA, to=CLINIC_NUMBER, body="Is this swelling normal?", media=[(photo, "image/jpeg")])
+    url = f"{server.url}/webhooks/twilio/sms"
+    assert httpx.post(url, data=params, headers=twilio.sign(url, params), timeout=10).status_code == 200
+    messaging = MessagingService(desk.store, clinic_id=setup.clinic_id)
+
+    def arrived() -> Any:
+        desk.sync()
+        found = [m for m in messaging.thread(actor=desk.actor, patient_id=ava).messages if m.media]
+        return found and found[0]
+
+    message = eventually(arrived, "the MMS on the desktop")
+    [attachment] = message.media
+    assert (attachment.content_type, attachment.size, attachment.cached) == ("image/jpeg", len(photo), False)
+    assert messaging.attachment(actor=desk.actor, patient_id=ava, media_id=attachment.media_id) is None
+
+    data, content_type = media.download(media.credentials(desk.store), message_id=message.id,
+                                        media_id=attachment.media_id, staff_id=desk.setup.owner_id)
+    assert (data, content_type) == (photo, "image/jpeg")
+    messaging.keep_attachment(actor=desk.actor, message_id=message.id, media_id=attachment.media_id,
+                              content_type=content_type, data=data)
+    assert messaging.attachment(actor=desk.actor, patient_id=ava, media_id=attachment.media_id) == (photo,
+                                                                                                   "image/jpeg")
+    [again] = [m for m in messaging.thread(actor=desk.actor, patient_id=ava).messages if m.media]
+    assert again.media[0].cached
+    desk.store.close()  # everything on disk now: the photo is inside the encrypted file only
+    assert b"JPEG-of-the-treated-area" not in (desk.home / DB_NAME).read_bytes()
+    assert not [p for p in desk.home.rglob("*") if p.is_file() and b"JPEG-of-the" in p.read_bytes()]
+    desk.reopen()
