@@ -58,7 +58,8 @@ PROTOCOL_VERSION: Final = 1
 SUPPORTED_PROTOCOL_VERSIONS: Final = frozenset({1})
 #: Version of the entity catalogue below (entities, fields, ownership). Not the Alembic revision
 #: of either database: bump it when an entity or a field is added, removed or changes meaning.
-SCHEMA_VERSION: Final = 1
+#: 2: messaging (``message``, ``message_template``, ``message_read``).
+SCHEMA_VERSION: Final = 2
 #: The oldest client catalogue a server built from this core still accepts.
 MIN_CLIENT_SCHEMA_VERSION: Final = 1
 
@@ -702,12 +703,100 @@ _SPECS = (
     ),
 )
 
+# --- messaging (schema 2): the shared thread, its templates and read receipts ------------------
+#
+# A ``message`` is one SMS or Instagram message either way. Workstations may only *insert* an
+# outbound message (what to send, to whom, why); the clinic server turns the insert into a send
+# through its outbox (consent checked first) and owns everything that happens afterwards:
+# status and reason, provider ids, times, and every inbound message. A message is never edited
+# or deleted from a workstation. ``message_template`` rows are the clinic's templates (owners
+# and managers). ``message_read`` rows are append-only read receipts: the thread of a client
+# counts as read up to the newest ``up_to`` of any receipt (see docs/decisions.md, Messaging).
+
+_MESSAGE_REASON = (
+    "What happens to a message after it is written (sending, delivery, failure) is recorded by the "
+    "clinic server."
+)
+_MESSAGE_TEXT_REASON = "A message cannot be changed once it is written; send a new one instead."
+
+
+def _message_owned(name: str, type_: FieldType, **kw: Any) -> FieldSpec:
+    return _f(name, type_, owner=Ownership.SERVER, reason=_MESSAGE_REASON, **kw)
+
+
+def _message_text(name: str, type_: FieldType, **kw: Any) -> FieldSpec:
+    return _f(name, type_, owner=Ownership.INSERT_ONLY, reason=_MESSAGE_TEXT_REASON, **kw)
+
+
+def _message_immutable(_data: Mapping[str, Any]) -> str:
+    return "A message cannot be changed or deleted once it is written; send a new one instead."
+
+
+_MESSAGING_SPECS = (
+    _entity(
+        "message",
+        "message",
+        E,
+        P.MESSAGE_SEND,
+        [
+            _CLINIC_ID,
+            _message_text("patient_id", T.ID, null=True),
+            _message_text("channel", T.STR, max_length=20, default="sms"),
+            _message_text("purpose", T.STR, max_length=20, null=True, default="transactional"),
+            _message_text("body", T.TEXT),
+            _message_text("template_id", T.ID, null=True),
+            _message_text("occurred_at", T.DATETIME),
+            _message_owned("direction", T.STR, max_length=10, default="outbound"),
+            _message_owned("kind", T.STR, max_length=20, default="manual"),
+            _message_owned("lead_id", T.ID, null=True),
+            _message_owned("author_id", T.ID, null=True),
+            _message_owned("media", T.LIST, default=[]),
+            _message_owned("status", T.STR, max_length=20, default="queued"),
+            _message_owned("status_reason", T.STR, max_length=300, null=True),
+            _message_owned("error_code", T.STR, max_length=12, null=True),
+            _message_owned("provider_message_id", T.STR, max_length=64, null=True),
+            _message_owned("send_after", T.DATETIME, null=True),
+            _message_owned("sent_at", T.DATETIME, null=True),
+            _message_owned("delivered_at", T.DATETIME, null=True),
+        ],
+        immutable_when=_message_immutable,
+    ),
+    _entity(
+        "message_template",
+        "message template",
+        E,
+        P.SETTINGS_MANAGE,
+        [
+            _CLINIC_ID,
+            _s("name", 80),
+            _f("body", T.TEXT),
+            _s("purpose", 20, default="transactional"),
+            _f("active", T.BOOL, default=True),
+        ],
+    ),
+    _entity(
+        "message_read",
+        "read receipt",
+        Kind.APPEND_ONLY,
+        P.PATIENT_READ,
+        [
+            _CLINIC_ID,
+            _f("patient_id", T.ID),
+            _f("up_to", T.DATETIME),
+            _f("staff_id", T.ID, null=True),
+            _f("read_at", T.DATETIME),
+        ],
+    ),
+)
+
+_ALL_SPECS = (*_SPECS, *_MESSAGING_SPECS)
+
 #: The entity catalogue, by entity name (the desktop's table names).
-ENTITIES: Final[Mapping[str, EntitySpec]] = MappingProxyType({s.name: s for s in _SPECS})
+ENTITIES: Final[Mapping[str, EntitySpec]] = MappingProxyType({s.name: s for s in _ALL_SPECS})
 #: Entities only the server writes.
-SERVER_ONLY_ENTITIES: Final = frozenset(s.name for s in _SPECS if not s.client_writable)
+SERVER_ONLY_ENTITIES: Final = frozenset(s.name for s in _ALL_SPECS if not s.client_writable)
 #: Entities that are append-only.
-APPEND_ONLY_ENTITIES: Final = frozenset(s.name for s in _SPECS if s.kind is Kind.APPEND_ONLY)
+APPEND_ONLY_ENTITIES: Final = frozenset(s.name for s in _ALL_SPECS if s.kind is Kind.APPEND_ONLY)
 
 
 def entity_spec(name: str) -> EntitySpec:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, LargeBinary, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.db.types import ISODate, UTCDateTime
@@ -220,6 +220,66 @@ class Appointment(ClinicOwned, Base):
     )
 
 
+# --- messaging (sync schema 2) -----------------------------------------------------------------
+
+
+class Message(ClinicOwned, Base):
+    """One SMS or Instagram message of a client's shared thread, either way.
+
+    A workstation inserts an outbound message (``body``, ``purpose``, ``channel``); everything
+    after that (``status`` and its reason, times, provider ids) and every inbound message comes
+    from the clinic server. Never edited or deleted here.
+    """
+
+    __tablename__ = "message"
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    channel: Mapped[str] = mapped_column(String(20), default="sms")
+    purpose: Mapped[str | None] = mapped_column(String(20), default="transactional")
+    body: Mapped[str] = mapped_column(Text)
+    template_id: Mapped[str | None] = mapped_column(String(36))
+    occurred_at: Mapped[datetime]
+    direction: Mapped[str] = mapped_column(String(10), default="outbound")
+    kind: Mapped[str] = mapped_column(String(20), default="manual")
+    lead_id: Mapped[str | None] = mapped_column(String(36))
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    #: attachments: [{"media_id", "content_type", "size"}]
+    media: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status_reason: Mapped[str | None] = mapped_column(String(300))
+    error_code: Mapped[str | None] = mapped_column(String(12))
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    send_after: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_message_patient_time", "patient_id", "occurred_at"),
+        Index("ix_message_direction_time", "direction", "occurred_at"),
+    )
+
+
+class MessageTemplate(ClinicOwned, Base):
+    """A text template of the clinic (``core.templates`` rules); owners and managers edit them."""
+
+    __tablename__ = "message_template"
+    name: Mapped[str] = mapped_column(String(80))
+    body: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(20), default="transactional")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class MessageRead(ClinicOwned, Base):
+    """An append-only read receipt: someone saw the client's thread up to ``up_to``."""
+
+    __tablename__ = "message_read"
+    patient_id: Mapped[str] = mapped_column(String(36))
+    up_to: Mapped[datetime]
+    staff_id: Mapped[str | None] = mapped_column(String(36))
+    read_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_message_read_patient", "patient_id", "up_to"),)
+
+
 # --- local-only tables -----------------------------------------------------------------------
 
 
@@ -230,7 +290,8 @@ class OutboxEntry(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     mutation_id: Mapped[str] = mapped_column(String(36), unique=True)
     entity: Mapped[str] = mapped_column(String(40))
-    entity_id: Mapped[str] = mapped_column(String(36))
+    #: indexed (revision 0004): "is this row's change still waiting?" must not scan the outbox
+    entity_id: Mapped[str] = mapped_column(String(36), index=True)
     op: Mapped[str] = mapped_column(String(10))  # insert | update | delete | append
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
     base_version: Mapped[int] = mapped_column(Integer, default=0)
@@ -256,6 +317,18 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class MessageAttachment(Base):
+    """A fetched MMS / DM attachment, kept inside the encrypted store (never a plain file)."""
+
+    __tablename__ = "message_attachment"
+    media_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(36), index=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    fetched_at: Mapped[datetime]
+
+
 class LocalSetting(Base):
     """Key/value settings of this installation (device id, clinic, sync cursor, credentials)."""
 
@@ -266,6 +339,7 @@ class LocalSetting(Base):
 
 SYNCABLE_MODELS: dict[str, type[Syncable]] = {
     m.__tablename__: m
-    for m in (Clinic, Location, Room, Device, Staff, Service, Patient, Lead, Activity, Appointment)
+    for m in (Clinic, Location, Room, Device, Staff, Service, Patient, Lead, Activity, Appointment,
+              Message, MessageTemplate, MessageRead)
 }
-APPEND_ONLY = frozenset({"activity"})
+APPEND_ONLY = frozenset({"activity", "message_read"})

@@ -50,16 +50,30 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from app.db.models import Activity, Appointment, Clinic, Device, Lead, Location, Patient, Room, Service, Staff
+from app.db.models import (
+    Activity,
+    Appointment,
+    Clinic,
+    Device,
+    Lead,
+    Location,
+    MessageTemplate,
+    Patient,
+    Room,
+    Service,
+    Staff,
+)
 from app.db.store import Store
 from app.repositories import activities as activity_repo
 from app.repositories import appointments as appointment_repo
 from app.repositories import clinic as clinic_repo
 from app.repositories import leads as lead_repo
+from app.repositories import messages as message_repo
 from app.repositories import patients as patient_repo
 from app.repositories import settings
 from app.repositories.context import Actor, Ctx
 from app.repositories.uow import unit_of_work
+from app.services.demo_threads import Threads, build_threads
 from app.services.staff import hash_pin
 from core.email import email_match_key
 from core.ids import new_id
@@ -1466,13 +1480,16 @@ def _generate(store: Store, gen: _Generator, progress: Callable[[int, int], None
         gen.schedule(res)
         gen.finish_leads()
         gen.build_activities(res)
-        total = len(res.rows) + gen.n + len(gen.leads) + len(gen.appointments) + len(gen.activities)
+        threads = _threads(gen, res)
+        total = (len(res.rows) + gen.n + len(gen.leads) + len(gen.appointments) + len(gen.activities)
+                 + len(threads.templates) + len(threads.messages) + len(threads.reads))
         writer = _Writer(ctx, total, progress)
         writer.write_setup(res.rows)
         writer.write_patients(gen)
         lead_repo.create_many(ctx, writer.counted(p.row for p in gen.leads))
         appointment_repo.create_many(ctx, writer.counted(gen.appointment_rows(res)))
         activity_repo.append_many(ctx, writer.counted(gen.activities))
+        writer.write_threads(threads)
         settings.put(ctx, settings.CLINIC_ID, res.clinic_id)
         settings.put(ctx, settings.IS_DEMO, True)
         settings.put(ctx, settings.DEMO_STAFF_ID, res.staff_ids["owner"])
@@ -1513,6 +1530,13 @@ class _Writer:
         self.ctx.session.flush()
         self.ctx.session.expunge_all()
 
+    def write_threads(self, threads: Threads) -> None:
+        """The templates as the owner's settings (outbox entries, like the service menu); the
+        messages and read receipts as the clinic server would have delivered them (no outbox)."""
+        message_repo.create_templates(self.ctx, (MessageTemplate(**t) for t in self.counted(threads.templates)))
+        message_repo.add_received(self.ctx, (_stored(m, _MESSAGE_TIMES) for m in self.counted(threads.messages)))
+        message_repo.add_reads(self.ctx, (_stored(r, _READ_TIMES) for r in self.counted(threads.reads)))
+
     def done(self) -> None:
         if self.progress is not None:
             self.progress(self.total, self.total)
@@ -1521,6 +1545,40 @@ class _Writer:
 # ================================================================================================
 # helpers
 # ================================================================================================
+
+
+_MESSAGE_TIMES = ("occurred_at", "send_after", "sent_at", "delivered_at")
+_READ_TIMES = ("up_to", "read_at")
+
+
+def _stored(row: dict[str, Any], times: tuple[str, ...]) -> dict[str, Any]:
+    return {k: (datetime.fromisoformat(v) if k in times and isinstance(v, str) else v) for k, v in row.items()}
+
+
+def _threads(gen: _Generator, res: _Resources) -> Threads:
+    """The demo's text threads (app.services.demo_threads), from their own random stream so that
+    adding them changed nothing else of the demo clinic."""
+    staff_names = {res.staff_ids[s.key]: s.name for s in STAFF}
+    patients = [{"id": p.id, "first_name": p.row.first_name, "preferred_name": p.row.preferred_name,
+                 "phone": p.row.phone, "consents": p.row.consents or {}} for p in gen.patients]
+    leads = [{"id": lead.id, "patient_id": lead.patient.id if lead.patient else None, "source": lead.row.source,
+              "received_at": _wire(lead.row.received_at), "first_reply_at": _wire(lead.row.first_reply_at),
+              "owner_id": lead.row.owner_id, "service_interest": lead.row.service_interest,
+              "message": lead.row.message} for lead in gen.leads]
+    appointments = [{"patient_id": a.patient.id, "service_id": res.service_ids[a.service.key],
+                     "provider_id": res.staff_ids[a.provider], "start_at": _wire(a.start), "status": a.status}
+                    for a in gen.appointments]
+    return build_threads(
+        rng=random.Random(gen.seed * 7919 + 17), now=gen.now, tz=ZoneInfo(TIMEZONE), clinic_id=res.clinic_id,
+        clinic_name=CLINIC_NAME, booking_link=f"{WEBSITE}/book", patients=patients, leads=leads,
+        appointments=appointments, staff_names=staff_names,
+        service_names={res.service_ids[s.key]: s.name for s in SERVICES},
+        desk_staff=[res.staff_ids[k] for k in ("felix", "daisy", "sam")],
+        interest_of={s.name: s.category for s in SERVICES})
+
+
+def _wire(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value is not None else None
 
 
 def _iso(value: datetime) -> str:

@@ -261,6 +261,11 @@ class SyncClient:
         page: PullResponse = self._parse(PullResponse, response)
         return page
 
+    def media(self, *, message_id: str, media_id: str, staff_id: str | None) -> tuple[bytes, str]:
+        """An MMS or DM attachment of a message (bytes, content type), for the staff member."""
+        response = self._request("GET", f"/messages/{message_id}/media/{media_id}", staff_id=staff_id)
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
     # --- live channel ------------------------------------------------------------------------
 
     def live(self, *, on_open: Callable[[], None] | None = None) -> Iterator[LiveEvent]:

@@ -60,6 +60,7 @@ class ClientsPage(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
         self.search.open_requested.connect(self.open_patient)
+        self.search.messages_requested.connect(lambda pid: self.open_patient(pid, tab="Messages"))
         self.search.escape_pressed.connect(self.close_record)
 
     # --- the record ---------------------------------------------------------------------------
@@ -68,7 +69,8 @@ class ClientsPage(QWidget):
     def showing_record(self) -> bool:
         return self.stack.currentWidget() is self.detail
 
-    def open_patient(self, patient_id: str) -> None:
+    def open_patient(self, patient_id: str, tab: str | None = None) -> None:
+        """Open a client's record (on the tab named ``tab``, e.g. "Messages")."""
         if self._record_op is not None and not self._record_op.done:
             self._record_op.cancel()
         self._generation += 1
@@ -78,14 +80,16 @@ class ClientsPage(QWidget):
         self.stack.setCurrentWidget(self.detail)
         self._record_op = self.desk.open_patient(
             patient_id,
-            on_success=lambda record: self._show_record(generation, record),
+            on_success=lambda record: self._show_record(generation, record, tab),
             on_failure=lambda exc: self._record_failed(generation, exc),
             initiator=self,
         )
 
-    def _show_record(self, generation: int, record: ClientRecord) -> None:
+    def _show_record(self, generation: int, record: ClientRecord, tab: str | None = None) -> None:
         if generation == self._generation:
             self.detail.show_record(record)
+            if tab:
+                self.detail.tabs.select(tab)
             self.detail.setFocus()
             self.record_shown.emit(record.id)
 

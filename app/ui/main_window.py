@@ -5,6 +5,8 @@ screens the person's role may use (Today, Clients, Leads, Settings) and the page
 that role; another person signing in gets them built afresh. Idle for the clinic's idle-lock time
 (or Ctrl+L), the window shows the sign-in screen again and no client data stays on screen; open
 dialogs close. The window's geometry (and its screen) and the last screen shown are remembered.
+:class:`app.ui.message_watch.MessageWatch` keeps the unread counts (rail, Clients) and notifies of
+new client messages.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from app.ui.clients_page import ClientsPage
 from app.ui.desk import LEAD, PATIENT, SETTINGS, STAFF, Desk, StoreSummary
 from app.ui.formatting import display_count, role_label
 from app.ui.leads_page import LeadsPage
+from app.ui.message_watch import MessageWatch
 from app.ui.navigation import NavRail, pages_for
 from app.ui.patient_search import PatientSearchPanel
 from app.ui.record.view import ClientRecordPanel
@@ -116,6 +119,7 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.central)
         self._build_status_bar()
 
+        self.message_watch = MessageWatch(self)
         self.idle = IdleWatch(self)
         self.idle.went_idle.connect(lambda: self.lock(reason="idle"))
         self._wire_actions()
@@ -195,6 +199,7 @@ class MainWindow(QMainWindow):
         allowed = [p.key for p in pages_for(role)]
         wanted = self.page_key or self.ui_settings.last_page()
         self.show_page(wanted if wanted in allowed else (allowed[0] if allowed else "clients"))
+        self.message_watch.start()
         self._start_idle_watch()
         if self._record_stale and isinstance(self.pages.get("clients"), ClientsPage):
             self.clients.refresh_record()

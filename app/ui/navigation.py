@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QButtonGroup, QFrame, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.ui import theme
 from app.ui.formatting import role_label
@@ -46,6 +46,7 @@ class NavRail(QFrame):
         self.setObjectName("NavRail")
         self.setFixedWidth(212)
         self.buttons: dict[str, QPushButton] = {}
+        self.badges: dict[str, QLabel] = {}
         group = QButtonGroup(self)
         group.setExclusive(True)
         layout = QVBoxLayout(self)
@@ -96,6 +97,33 @@ class NavRail(QFrame):
             button.setVisible(key in allowed)
         self.user_name.setText(name)
         self.user_role.setText(title or role_label(role) or "System")
+
+    def set_badge(self, key: str, count: int, tip: str = "") -> None:
+        """A count on a screen's button (unread messages on Clients); 0 hides it."""
+        button = self.buttons.get(key)
+        if button is None:
+            return
+        badge = self.badges.get(key)
+        if badge is None:
+            badge = QLabel(button)
+            badge.setObjectName("NavBadge")
+            badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            badge.setFixedHeight(20)
+            line = QHBoxLayout(button)
+            line.setContentsMargins(0, 0, 10, 0)
+            line.addStretch(1)
+            line.addWidget(badge, 0, Qt.AlignmentFlag.AlignVCenter)
+            self.badges[key] = badge
+        badge.setText(str(count) if count < 100 else "99+")
+        badge.setVisible(count > 0)
+        spec = next(p for p in PAGES if p.key == key)
+        button.setToolTip(f"{spec.title} ({spec.shortcut})" + (f" — {tip}" if tip and count else ""))
+
+    def badge(self, key: str) -> int:
+        badge = self.badges.get(key)
+        if badge is None or badge.isHidden() or not badge.text():
+            return 0
+        return 100 if badge.text() == "99+" else int(badge.text())
 
     def set_current(self, key: str) -> None:
         if key in self.buttons:

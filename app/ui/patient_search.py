@@ -31,6 +31,7 @@ from app.ui.errors import user_message
 from app.ui.formatting import display_count
 from app.ui.models.patient_list_model import Column, PatientListModel
 from app.ui.operations import Op
+from app.ui.unread_list import UnreadList
 from app.ui.widgets import label, row
 
 MIN_PHONE_DIGITS = 4
@@ -85,6 +86,8 @@ class PatientSearchPanel(QWidget):
     """The search field, the result count and the results."""
 
     open_requested = Signal(str)  # patient id
+    #: a client of the unread-messages list was chosen (open their Messages tab)
+    messages_requested = Signal(str)
     #: Esc in an empty search field (the window closes the open record)
     escape_pressed = Signal()
     results_shown = Signal(int)
@@ -115,8 +118,16 @@ class PatientSearchPanel(QWidget):
         self.count_label = label("", name="ResultCount")
         self.hint = label("", name="SearchHint", wrap=True)
         self.hint.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.unread = UnreadList()
+        self.unread.open_requested.connect(self.messages_requested.emit)
+        self._idle = QWidget()
+        idle = QVBoxLayout(self._idle)
+        idle.setContentsMargins(0, 0, 0, 0)
+        idle.addWidget(self.hint)
+        idle.addWidget(self.unread)
+        idle.addStretch(1)
         self._pages = QStackedWidget()
-        self._pages.addWidget(self.hint)
+        self._pages.addWidget(self._idle)
         self._pages.addWidget(self.table)
 
         layout = QVBoxLayout(self)
@@ -139,6 +150,11 @@ class PatientSearchPanel(QWidget):
         """Run the current search again (after data changed)."""
         if self.field.text().strip():
             self._run_search()
+
+    def set_unread(self, threads: Any, now: Any) -> None:
+        """The unread threads shown under the hint while nothing is searched."""
+        self.unread.set_threads(threads, now)
+        self.unread.setVisible(self._shown_text == "" and bool(threads))
 
     def current_patient_id(self) -> str | None:
         index = self.table.currentIndex()
@@ -247,7 +263,8 @@ class PatientSearchPanel(QWidget):
 
     def _show_hint(self, text: str) -> None:
         self.hint.setText(text)
-        self._pages.setCurrentWidget(self.hint)
+        self.unread.setVisible(self._shown_text == "" and self.unread.model.rowCount() > 0)
+        self._pages.setCurrentWidget(self._idle)
 
     def _open_row(self, row_index: int) -> None:
         patient_id = self.model.patient_id(row_index)

@@ -6,8 +6,11 @@ keychain), opens the main window offscreen at a fixed size, and saves:
 - ``signin.png``: the sign-in screen, the demo owner chosen;
 - ``patients.png``: after signing in, a search typed on Clients, with its results;
 - ``client-record.png``: a client's record (one with alerts, tags, visits and a lead);
+- ``messages.png``: the Messages tab of a client with an unread reply, a template picked;
+- ``unread.png``: Clients with nothing searched: the clients with unread messages;
 - ``leads.png``: the Leads list, every status, a lead selected;
 - ``settings.png``: Settings, the service menu;
+- ``templates.png``: Settings, the clinic's text templates;
 - ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build;
 - ``first-run.png``, ``first-run-download.png``, ``sync-review.png``, ``offline.png``,
   ``import.png``: a workstation enrolled with a real clinic server (``app.ui.screenshots_sync``).
@@ -97,6 +100,14 @@ def _take(outdir: Path, home: Path) -> list[Path]:
         _open_rich_record(app, window)
         written.append(_save(app, window, outdir / "client-record.png"))
 
+        _open_thread(app, window)
+        written.append(_save(app, window, outdir / "messages.png"))
+
+        window.clients.close_record()
+        window.clients.search.field.clear()
+        _wait(app, lambda: window.clients.search.unread.isVisible())
+        written.append(_save(app, window, outdir / "unread.png"))
+
         window.show_page("leads")
         leads = window.pages["leads"]
         leads.set_status("all")
@@ -108,6 +119,10 @@ def _take(outdir: Path, home: Path) -> list[Path]:
         settings = window.pages["settings"]
         _wait(app, lambda: settings.settings is not None)
         written.append(_save(app, window, outdir / "settings.png"))
+
+        settings.show_section("template")
+        _wait(app, lambda: not settings.templates.loading and settings.templates.model.rowCount() > 0)
+        written.append(_save(app, window, outdir / "templates.png"))
         window.close()
     finally:
         ops.shutdown(final=workspace.close)
@@ -144,6 +159,32 @@ def _open_rich_record(app: Any, window: Any) -> None:
                     client.next_visit:
                 return
             window.clients.show_search()
+
+
+def _open_thread(app: Any, window: Any) -> None:
+    """The Messages tab of a client with an unread reply, a template picked in the compose box."""
+    from app.ui.message_ops import MessageOps
+
+    got: list[Any] = []
+    MessageOps(window.desk).unread(on_success=got.append)
+    _wait(app, lambda: bool(got))
+    candidates = [t for t in got[0].threads if t.channel == "sms"] or list(got[0].threads)
+    panel = window.detail.tabs.messages
+    for thread in candidates:  # one with an upcoming appointment, so the reminder fills in
+        window.open_patient(thread.patient_id)
+        _wait(app, lambda t=thread: window.detail.client is not None and window.detail.client.id == t.patient_id
+              and panel.thread is not None and panel.thread.patient_id == t.patient_id)
+        if panel.thread.variables.get("appointment_time"):
+            break
+    window.detail.tabs.select("Messages")
+    compose = panel.compose
+    index = compose.templates.findText("Appointment reminder")
+    if index > 0:
+        compose.templates.setCurrentIndex(index)
+        compose.templates.activated.emit(index)
+    panel.list.scrollToBottom()
+    total = got[0].total
+    _wait(app, lambda: window.message_watch.unread is not None and window.message_watch.unread.total < total)
 
 
 def _save(app: Any, window: Any, path: Path) -> Path:

@@ -1,5 +1,6 @@
-"""Settings (owners and managers): the service menu, rooms, devices, staff, and this clinic's
-idle-lock time. Lists with Add and Edit; nothing is deleted, items are made inactive."""
+"""Settings (owners and managers): the service menu, rooms, devices, staff, text templates, this
+clinic's idle-lock time and this workstation's notifications. Lists with Add and Edit; nothing is
+deleted, items are made inactive."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QListWidget,
     QPushButton,
@@ -32,7 +34,9 @@ from app.ui.formatting import display_money, role_label
 from app.ui.models.table_model import Col, RowTableModel
 from app.ui.operations import Op
 from app.ui.settings_forms import Field, FormDialog
+from app.ui.settings_templates import TemplatesSection
 from app.ui.tables import RowTable
+from app.ui.ui_settings import UiSettings
 from app.ui.widgets import label, row
 from core.money import Money
 from core.permissions import Permission, Role
@@ -103,6 +107,9 @@ class SettingsPage(QWidget):
         for section in SECTIONS:
             self.nav.addItem(section.title)
             self.stack.addWidget(self._section_page(section))
+        self.nav.addItem("Text templates")
+        self.templates = TemplatesSection(desk)
+        self.stack.addWidget(self.templates)
         self.nav.addItem("Workstation")
         self.stack.addWidget(self._workstation_page())
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
@@ -162,6 +169,14 @@ class SettingsPage(QWidget):
         layout.addWidget(label("Every workstation of the clinic locks itself when nobody has touched it for this "
                                "long, hiding client data until someone signs in again.", kind="subtitle", wrap=True))
         layout.addLayout(row(label("Lock after", kind="field-label"), self.idle_minutes, save, self.idle_note))
+        layout.addSpacing(12)
+        self.show_text = QCheckBox("Show the text of new client messages in desktop notifications")
+        self.show_text.setObjectName("ShowMessageText")
+        self.show_text.setChecked(UiSettings(self.desk.workspace.home).show_message_text())
+        self.show_text.toggled.connect(lambda on: UiSettings(self.desk.workspace.home).set_show_message_text(on))
+        layout.addWidget(self.show_text)
+        layout.addWidget(label("Off (recommended on a shared screen): a notification names the client and "
+                               "nothing else. On this workstation only.", kind="muted", wrap=True))
         layout.addStretch(1)
         return page
 
@@ -190,7 +205,7 @@ class SettingsPage(QWidget):
         self.error.show()
 
     def show_section(self, key: str) -> None:
-        keys = [s.key for s in SECTIONS] + ["workstation"]
+        keys = [s.key for s in SECTIONS] + ["template", "workstation"]
         self.nav.setCurrentRow(keys.index(key))
 
     def save_idle_lock(self) -> None:

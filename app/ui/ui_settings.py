@@ -1,6 +1,7 @@
 """What the desktop remembers between runs on this workstation (QSettings, an ini file in the
 data folder, so several data folders are several independent desktops): the window's geometry
-(size, position, maximised, and the screen it was on) and the last screen shown."""
+(size, position, maximised, and the screen it was on), the last screen shown, and whether new-message
+notifications show the message's text (off by default: a shared screen shows the client's name only)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,12 @@ class UiSettings:
 
     def save_last_page(self, key: str) -> None:
         self._settings.setValue("window/page", key)
+
+    def show_message_text(self) -> bool:
+        return str(self._settings.value("notifications/show_text", "false")).lower() == "true"
+
+    def set_show_message_text(self, value: bool) -> None:
+        self._settings.setValue("notifications/show_text", "true" if value else "false")
 
     def sync(self) -> None:
         self._settings.sync()

@@ -480,7 +480,7 @@ _ID_ALPHABET = string.ascii_letters + string.digits + "-_"
 #: Appointment statuses that hold a slot (set-up and clean-up buffers included).
 ACTIVE = frozenset(s.value for s in ACTIVE_APPOINTMENT_STATES)
 ENTITY_ORDER = ("clinic", "location", "room", "device", "staff", "service", "patient", "lead",
-                "appointment", "activity")
+                "appointment", "activity", "message_template", "message", "message_read")
 
 
 @dataclass(frozen=True)
@@ -1098,6 +1098,24 @@ class _Generator:
                 p.row["consents"] = self.consents(p.acquired, "intake_form")
 
 
+    def build_threads(self, seed: int) -> None:
+        """Text threads (sync_server.demo.threads), from their own random stream so that adding
+        them changed nothing else of the demo clinic."""
+        from sync_server.demo.threads import build_threads
+
+        staff_names = {row["id"]: row["display_name"] for row in self.rows["staff"]}
+        threads = build_threads(
+            rng=random.Random(seed * 7919 + 17), now=self.now, tz=self.tz, clinic_id=self.clinic_id,
+            clinic_name=CLINIC_NAME, booking_link=f"{WEBSITE}/book", patients=self.rows["patient"],
+            leads=self.rows["lead"], appointments=self.rows["appointment"], staff_names=staff_names,
+            service_names={row["id"]: row["name"] for row in self.rows["service"]},
+            desk_staff=[self.staff_ids[k] for k in ("felix", "daisy", "sam")],
+            interest_of={s.name: s.category for s in SERVICES})
+        self.rows["message_template"] = threads.templates
+        self.rows["message"] = threads.messages
+        self.rows["message_read"] = threads.reads
+
+
 def _holidays(first_year: int, last_year: int) -> set[date]:
     """Days the clinic is closed: New Year's Day, July 4th, Thanksgiving, Christmas."""
     out: set[date] = set()
@@ -1121,6 +1139,7 @@ def generate(*, patients: int, seed: int = 42, now: datetime, clinic_id: str, sl
     gen.build_leads()
     gen.schedule()
     gen.finish_leads()
+    gen.build_threads(seed)
     for rows in gen.rows.values():  # the storage and wire shape: fields only, ids aside
         for row in rows:
             row.setdefault("id", new_id())

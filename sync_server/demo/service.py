@@ -3,8 +3,9 @@
 One transaction: the clinic and its staff are created through the clinics service (so staff can
 sign in and enrol workstations), then every record of :func:`sync_server.demo.generator.generate`
 becomes a ``sync_row`` with a server-assigned sequence number, in dependency order (clinic,
-locations, rooms, equipment, staff, services, patients, leads, appointments, timeline), written
-with bulk inserts. The staff's sync rows carry the same ids and PIN hashes as the staff table.
+locations, rooms, equipment, staff, services, patients, leads, appointments, timeline, message
+templates, messages, read receipts), written with bulk inserts; each demo message is also in the
+messaging context's own ``message`` table. The staff's sync rows carry the same ids and PIN hashes as the staff table.
 Active appointments get their ``appointment_slot`` so later pushes are checked against them.
 """
 
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from core.clock import HybridLogicalClock
@@ -103,6 +104,7 @@ def seed_demo(
     repository.bulk_insert_rows(session, buffer)
     for i in range(0, len(slots), BATCH):
         repository.bulk_insert_slots(session, slots[i:i + BATCH])
+    _seed_outbox_records(session, demo, now=now)
     counts = {entity: demo.count(entity) for entity in generator.ENTITY_ORDER}
     audit.append(session, clinic_id=clinic.id, actor=actor, action="demo.seed", entity="clinic",
                  entity_id=clinic.id, detail={"rows": total, "counts": counts, "seed": seed}, now=now)
@@ -112,6 +114,35 @@ def seed_demo(
     log.info("demo clinic %s seeded: %d rows", slug, total)
     return SeedSummary(clinic_id=clinic.id, slug=slug, patients=patients, rows=total,
                        high_water_seq=lease.last, counts=counts, staff_pins=demo.staff_pins)
+
+
+def _seed_outbox_records(session: Session, demo: generator.DemoClinic, *, now: datetime) -> None:
+    """The messaging context's own record of each demo message (the thread the desk API reads)."""
+    from sync_server.messaging.models import Message
+
+    phones = {r["id"]: r.get("phone") for r in demo.rows["patient"]}
+    clinic_number = demo.rows["clinic"][0].get("phone")
+    records = []
+    for m in demo.rows["message"]:
+        client = phones.get(m["patient_id"]) if m["channel"] == "sms" else None
+        inbound = m["direction"] == "inbound"
+        records.append({
+            "id": m["id"], "clinic_id": demo.clinic_id, "patient_id": m["patient_id"], "lead_id": m["lead_id"],
+            "channel": m["channel"], "direction": m["direction"], "purpose": m["purpose"], "kind": m["kind"],
+            "body": m["body"], "media": [], "from_addr": client if inbound else clinic_number,
+            "to_addr": clinic_number if inbound else client, "status": m["status"],
+            "status_reason": m["status_reason"], "error_code": m["error_code"],
+            "provider_sid": m["provider_message_id"], "author_staff_id": m["author_id"],
+            "template_id": m["template_id"], "send_after": None, "attempt_started_at": None,
+            "created_at": _time(m["occurred_at"]), "updated_at": now, "sent_at": _time(m["sent_at"]),
+            "delivered_at": _time(m["delivered_at"]),
+        })
+    for i in range(0, len(records), BATCH):
+        session.execute(insert(Message), records[i:i + BATCH])
+
+
+def _time(text_value: str | None) -> datetime | None:
+    return datetime.fromisoformat(text_value) if text_value else None
 
 
 def refresh_statistics(session: Session) -> None:

@@ -1,9 +1,10 @@
 """Tables of the messaging context: ``message`` (the thread and the outbox), ``message_media``
 (MMS and DM attachments, stored sealed) and ``sms_opt_out`` (Twilio-style opt-out per number).
 
-Messages are server-side records for now: the desktop's catalogue (core.sync) has no ``message``
-entity yet, so each message is also announced on the client's timeline as an append-only
-``message.*`` activity (which the desktops receive through sync). Delivery states live here.
+This table is the server's own record of every message (addresses, attempts, the outbox). The
+desktops see each message of a client as a ``message`` sync row (core's catalogue), which
+:func:`sync_server.messaging.service.mirror` keeps up to date with every change here; each is
+also noted on the client's timeline as a ``message.*`` activity.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Message(ClinicOwned, Base):
     error_code: Mapped[str | None] = mapped_column(String(12))
     provider_sid: Mapped[str | None] = mapped_column(String(64))
     author_staff_id: Mapped[str | None] = mapped_column(String(36))
+    #: the clinic template the text was written from (a ``message_template`` sync row), if any
+    template_id: Mapped[str | None] = mapped_column(String(36))
     #: marketing held for quiet hours: not sent before this time
     send_after: Mapped[datetime | None]
     attempt_started_at: Mapped[datetime | None]

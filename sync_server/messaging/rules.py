@@ -7,7 +7,9 @@ templates.
   ``YES``, ``UNSTOP`` opt back in; ``HELP``, ``INFO`` ask for help.
 - Transactional and marketing SMS consent are separate (``patient.consents``); marketing texts
   also wait out the quiet hours (default 20:00-08:00) in the client's time zone.
-- Templates are rendered by a sandboxed Jinja2 environment with DOMAIN.md's variables.
+- Templates follow :mod:`core.templates` (the one implementation: DOMAIN.md's variables plus
+  ``opens_at`` and ``clinic_phone`` for these automatic texts, conditionals, a sandbox that
+  refuses attribute access); the texts Glowdesk sends by itself are rendered on one line.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jinja2 import ChainableUndefined, TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from core.sms import MAX_BODY_CHARS
+from core.templates import SYSTEM_VARIABLES, TemplateProblem, render_template
 
 OPT_OUT = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN = frozenset({"START", "YES", "UNSTOP"})
@@ -28,6 +30,17 @@ TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
 PURPOSES = (TRANSACTIONAL, MARKETING)
 CONSENT_KEY = {TRANSACTIONAL: "transactional_sms", MARKETING: "marketing_sms"}
+
+#: what the carrier's delivery errors mean for the desk (Twilio's 30xxx codes in status callbacks)
+CARRIER_REASONS: dict[int, str] = {
+    30003: "The carrier did not deliver the text: the client's phone could not be reached (it may be off or out "
+           "of coverage; Twilio error 30003). Try again later, or call them.",
+    30005: "The carrier did not deliver the text: the number does not exist any more (Twilio error 30005). "
+           "Check the client's number.",
+    30006: "The carrier did not deliver the text: the number is a landline or cannot receive texts (Twilio error "
+           "30006). Call the client instead.",
+    30007: "The carrier did not deliver the text: it was filtered as unwanted (Twilio error 30007).",
+}
 
 DEFAULT_QUIET_HOURS = ("20:00", "08:00")
 #: weekday (0 = Monday) -> (opens, closes); Sunday closed
@@ -58,6 +71,15 @@ def refusal(*, phone: str | None, consents: dict[str, Any] | None, purpose: str,
     if not isinstance(entry, dict) or not entry.get("granted"):
         kind = "marketing" if purpose == MARKETING else "appointment and service"
         return f"This client has not agreed to {kind} texts, so no text was sent."
+    return None
+
+
+def body_problem(body: str) -> str | None:
+    """Why a text body cannot be sent as it is (empty, over Twilio's 1,600 characters), or None."""
+    if not body.strip():
+        return "A text needs some words before it can be sent."
+    if len(body) > MAX_BODY_CHARS:
+        return f"A text can be at most {MAX_BODY_CHARS} characters (this one has {len(body)}); shorten it."
     return None
 
 
@@ -143,9 +165,6 @@ DEFAULT_ACK: dict[str, dict[str, str]] = {
     },
 }
 
-_env = SandboxedEnvironment(autoescape=False, undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
 @dataclass(frozen=True)
 class Rendered:
     body: str
@@ -153,12 +172,11 @@ class Rendered:
 
 
 def render(source_text: str, variables: dict[str, Any]) -> str:
-    """Render a template in the sandbox; one line of text, spaces collapsed."""
+    """Render one of the server's own texts (core's rules); one line of text, spaces collapsed."""
     try:
-        text = _env.from_string(source_text).render(**variables)
-    except TemplateError:
+        return render_template(source_text, variables, allowed=SYSTEM_VARIABLES, one_line=True).text
+    except TemplateProblem:
         raise ValueError("template does not render") from None
-    return " ".join(text.split())
 
 
 def ack_template(settings: dict[str, Any] | None, source: str, variant: str) -> str:

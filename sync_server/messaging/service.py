@@ -9,6 +9,12 @@ the same transaction (``dedupe_key = message.send:<message id>``). The job check
 calls Twilio, and records the SID. If the worker dies between Twilio accepting the message and
 that record, the next attempt first looks the message up on Twilio (same number, same body,
 since the attempt started) instead of sending it again.
+
+Desktops see each message as a ``message`` sync row (core's catalogue). A workstation inserts an
+outbound one; the push hands it to :func:`queue_outbound` (``sync_server.messaging.decisions``).
+Every later change of a message here (sending, sent, delivered, failed with its reason, refused,
+held for quiet hours, inbound received) is mirrored into that row by :func:`mirror` through
+:class:`ServerWrites`, in the same transaction, so desktops receive it by pull and live.
 """
 
 from __future__ import annotations
@@ -81,6 +87,48 @@ def status_callback_url(public_url: str, clinic_id: str) -> str:
     return f"{public_url.rstrip('/')}/webhooks/twilio/status?clinic={clinic_id}"
 
 
+# --- the synced row ---------------------------------------------------------------------------
+
+MESSAGE_ENTITY = "message"
+
+
+def server_fields(message: Message) -> dict[str, Any]:
+    """The server-owned fields of a message's sync row, as the server holds them now."""
+    return {
+        "direction": message.direction, "kind": message.kind, "lead_id": message.lead_id,
+        "author_id": message.author_staff_id, "media": list(message.media or []), "status": message.status,
+        "status_reason": message.status_reason, "error_code": message.error_code,
+        "provider_message_id": message.provider_sid, "send_after": iso(message.send_after),
+        "sent_at": iso(message.sent_at), "delivered_at": iso(message.delivered_at),
+    }
+
+
+def synced_fields(message: Message) -> dict[str, Any]:
+    """Every field of a message's sync row (a message the server made itself)."""
+    return {
+        "patient_id": message.patient_id, "channel": message.channel, "purpose": message.purpose,
+        "body": message.body, "template_id": message.template_id, "occurred_at": iso(message.created_at),
+        **server_fields(message),
+    }
+
+
+def mirror(writes: ServerWrites, message: Message) -> None:
+    """Bring the message's sync row up to date (create it for a message the server made).
+
+    Messages without a client (a STOP from an unknown number) belong to no thread and are
+    not synced. Only fields that changed are written, so a repeat changes nothing.
+    """
+    if message.patient_id is None:
+        return
+    row = sync_repo.get_row(writes.session, clinic_id=writes.clinic_id, entity=MESSAGE_ENTITY, entity_id=message.id)
+    if row is None:
+        writes.insert(MESSAGE_ENTITY, synced_fields(message), entity_id=message.id)
+        return
+    changes = {k: v for k, v in server_fields(message).items() if row.data.get(k) != v}
+    if changes:
+        writes.update(MESSAGE_ENTITY, message.id, changes)
+
+
 # --- opt-outs ---------------------------------------------------------------------------------
 
 
@@ -150,8 +198,16 @@ def queue_outbound(
     message_id: str | None = None,
     to: str | None = None,
     help_reply: bool = False,
+    template_id: str | None = None,
+    refused_reason: str | None = None,
+    sync: bool = True,
 ) -> Message:
-    """Put a text in the outbox, or store it refused with the reason; idempotent per ``message_id``."""
+    """Put a text in the outbox, or store it refused with the reason; idempotent per ``message_id``.
+
+    ``refused_reason`` stores it refused with that reason whatever the consents (a sender without
+    the permission). ``sync``: also write the message's sync row (False when a push is storing
+    that row itself). Raises before writing anything when the text or the client is wrong.
+    """
     session, clinic_id = writes.session, writes.clinic_id
     if message_id is not None:
         existing = repository.get(session, clinic_id=clinic_id, message_id=message_id)
@@ -160,8 +216,9 @@ def queue_outbound(
     if purpose not in rules.PURPOSES:
         raise ValidationError("A text is transactional or marketing.", field="purpose")
     body = body.strip()
-    if not body or len(body) > 1600:
-        raise ValidationError("A text has 1 to 1600 characters.", field="body")
+    problem = rules.body_problem(body)
+    if problem:
+        raise ValidationError(problem, field="body")
     patient = writes.get("patient", patient_id) if patient_id else None
     if patient_id and patient is None:
         raise NotFoundError("That client no longer exists (it may have been merged or deleted).")
@@ -169,7 +226,9 @@ def queue_outbound(
     sender = integrations.twilio_sender(session, clinic_id=clinic_id)
     opted_out = is_opted_out(session, clinic_id=clinic_id, phone=phone)
     reason: str | None
-    if sender is None:
+    if refused_reason is not None:
+        reason = refused_reason
+    elif sender is None:
         reason = "Texting is not set up for this clinic yet (connect Twilio with `integrations set`)."
     elif help_reply:
         reason = rules.refusal(phone=phone, consents={"transactional_sms": {"granted": True}}, purpose=rules.TRANSACTIONAL,
@@ -180,9 +239,9 @@ def queue_outbound(
     message = Message(
         id=message_id or new_id(), clinic_id=clinic_id, patient_id=patient_id, lead_id=lead_id, channel=SMS,
         direction="outbound", purpose=purpose, kind=kind, body=body, media=[],
-        from_addr=sender, to_addr=phone,
-        status=REFUSED if reason else QUEUED, status_reason=reason, author_staff_id=author_staff_id,
-        created_at=writes.now, updated_at=writes.now,
+        from_addr=sender, to_addr=phone, template_id=template_id,
+        status=REFUSED if reason else QUEUED, status_reason=reason[:300] if reason else None,
+        author_staff_id=author_staff_id, created_at=writes.now, updated_at=writes.now,
     )
     run_after = writes.now
     if reason is None and purpose == rules.MARKETING:
@@ -196,6 +255,8 @@ def queue_outbound(
     if patient_id:
         _timeline(writes, message, "message.refused" if reason else "message.outbound",
                   send_after=iso(message.send_after))
+    if sync:
+        mirror(writes, message)
     if reason is None:
         from sync_server.jobs import service as jobs
 
@@ -302,6 +363,7 @@ def send_job(ctx: JobContext) -> None:
                 if stored is not None:
                     stored.send_after = until
                     stored.updated_at = now
+                    mirror(_writes(session, ctx), stored)
                 jobs.enqueue(session, clinic_id=ctx.clinic_id, kind=SEND_JOB, payload={"message_id": message_id},
                              dedupe_key=f"{SEND_JOB}:{message_id}@{until:%Y%m%dT%H%M}", now=now, run_after=until)
                 ctx.finish(session)
@@ -319,6 +381,7 @@ def send_job(ctx: JobContext) -> None:
                     ctx.finish(session)
                     return
                 stored.status, stored.attempt_started_at, stored.updated_at = SENDING, now, now
+                mirror(_writes(session, ctx), stored)
             try:
                 sent = twilio.send(to=message.to_addr, body=message.body)
             except TransportError as exc:
@@ -337,6 +400,7 @@ def send_job(ctx: JobContext) -> None:
             if _RANK.get(target, 0) > _RANK.get(stored.status, 0) and stored.status not in FINAL:
                 stored.status = target
             stored.updated_at = now
+            mirror(_writes(session, ctx), stored)
         ctx.finish(session)
 
 
@@ -353,6 +417,7 @@ def _finish_unsent(session: Session, ctx: JobContext, message_id: str, status: s
     stored.status, stored.status_reason, stored.error_code, stored.updated_at = status, reason[:300], code, ctx.now()
     if stored.patient_id:
         _timeline(writes, stored, "message.refused" if status == REFUSED else "message.failed", error_code=code)
+    mirror(writes, stored)
 
 
 def _record_provider_opt_out(session: Session, ctx: JobContext, phone: str) -> None:
@@ -390,15 +455,19 @@ def apply_status(session: Session, *, clinic_id: str, sid: str, twilio_status: s
     message.status, message.updated_at = target, now
     if target == DELIVERED:
         message.delivered_at = now
+    if target in (SENT, DELIVERED, READ) and message.sent_at is None:
+        message.sent_at = now
+    writes = writes_factory()
     if target in (FAILED, UNDELIVERED):
         from sync_server.integrations.twilio_api import _REASONS
 
         code = int(error_code) if error_code and error_code.isdigit() else None
-        message.error_code = error_code
-        message.status_reason = (_REASONS.get(code or 0)
+        message.error_code = error_code[:12] if error_code else None
+        message.status_reason = (_REASONS.get(code or 0) or rules.CARRIER_REASONS.get(code or 0)
                                  or f"The carrier did not deliver the text (Twilio error {error_code or 'unknown'}).")
         if message.patient_id:
-            _timeline(writes_factory(), message, "message.failed", error_code=error_code)
+            _timeline(writes, message, "message.failed", error_code=error_code)
+    mirror(writes, message)
     return target
 
 
@@ -458,6 +527,7 @@ def record_inbound(
             size=m.size, sha256=m.sha256, path=m.path, created_at=writes.now))
     if patient_id:
         _timeline(writes, message, "message.received", username=username)
+    mirror(writes, message)
     return message
 
 
@@ -536,6 +606,13 @@ def inbound_instagram(writes: ServerWrites, *, payload: dict[str, Any], profile_
 
 def thread(session: Session, *, clinic_id: str, patient_id: str, limit: int = 200) -> list[Message]:
     return list(repository.thread(session, clinic_id=clinic_id, patient_id=patient_id, limit=limit))
+
+
+def get_media(session: Session, *, clinic_id: str, message_id: str, media_id: str) -> MessageMedia:
+    for media in repository.media_of(session, clinic_id=clinic_id, message_id=message_id):
+        if media.id == media_id:
+            return media
+    raise NotFoundError("There is no such attachment in this clinic.")
 
 
 def get_message(session: Session, *, clinic_id: str, message_id: str) -> Message:

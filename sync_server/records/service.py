@@ -45,14 +45,15 @@ class ServerWriteRefused(GlowdeskError):
 
 class ServerWrites:
     def __init__(self, session: Session, *, clinic_id: str, now: datetime, hlc: HybridLogicalClock,
-                 actor: audit.Actor | None = None) -> None:
+                 actor: audit.Actor | None = None, lease: SequenceLease | None = None) -> None:
         self.session = session
         self.clinic_id = clinic_id
         self.now = now
         self.hlc = hlc
         self.actor = actor or audit.Actor(via="server")
-        # first, before anything in this transaction appends to the audit chain
-        self.lease = SequenceLease.lock(session, clinic_id=clinic_id)
+        # first, before anything in this transaction appends to the audit chain (a push passes
+        # the lease it already holds)
+        self.lease = lease or SequenceLease.lock(session, clinic_id=clinic_id)
 
     # --- reads -----------------------------------------------------------------------------
 

@@ -44,7 +44,7 @@ from core.sync import (
 )
 from sync_server.audit import service as audit
 from sync_server.clinics import service as clinics  # module import: clinics.service imports this one
-from sync_server.sync import booking, repository
+from sync_server.sync import booking, decisions, repository
 from sync_server.sync.models import ClinicSyncState, SyncMutation, SyncRow
 
 if TYPE_CHECKING:
@@ -242,6 +242,13 @@ def _decide(ctx: _Push, m: Mutation) -> tuple[MutationResult, StaffIdentity | No
         try:
             hold, new = _book(ctx, new)
         except booking.BookingRefused as exc:
+            return _rejected(mid, exc.reason, exc.code, change_of(row)), staff
+    decide = decisions.decider_for(spec.name)
+    if decide is not None:
+        try:
+            new = decide(decisions.PushContext(ctx.session, ctx.clinic_id, ctx.device.id, staff, ctx.now, ctx.hlc,
+                                               ctx.lease), m, outcome)
+        except decisions.Refused as exc:
             return _rejected(mid, exc.reason, exc.code, change_of(row)), staff
 
     seq = ctx.lease.next()

@@ -120,7 +120,7 @@ def test_catalogue_matches_the_desktop_tables() -> None:
 
 
 def test_entity_kinds_and_ownership() -> None:
-    assert APPEND_ONLY_ENTITIES == {"activity"}
+    assert APPEND_ONLY_ENTITIES == {"activity", "message_read"}
     assert SERVER_ONLY_ENTITIES == {"clinic"}
     assert ENTITIES["patient"].kind is Kind.EDITABLE
     assert ENTITIES["appointment"].server_owned == {"deposit_status", "tentative"}
@@ -135,6 +135,19 @@ def test_entity_kinds_and_ownership() -> None:
                 assert f.reason and f.reason.endswith("."), f"{spec.name}.{f.name} needs a sentence"
     assert ENTITIES["patient"].write_permission is Permission.PATIENT_WRITE
     assert ENTITIES["staff"].write_permission is Permission.STAFF_MANAGE
+
+
+def test_messages_are_written_by_workstations_and_decided_by_the_server() -> None:
+    spec = ENTITIES["message"]
+    assert spec.write_permission is Permission.MESSAGE_SEND
+    assert spec.insert_only == {"clinic_id", "patient_id", "channel", "purpose", "body", "template_id",
+                                "occurred_at"}
+    assert {"status", "status_reason", "error_code", "sent_at", "delivered_at", "provider_message_id",
+            "direction", "author_id"} <= spec.server_owned
+    assert spec.required == {"clinic_id", "body", "occurred_at"}
+    assert spec.immutable_when is not None and "cannot be changed" in (spec.immutable_when({}) or "")
+    assert ENTITIES["message_template"].write_permission is Permission.SETTINGS_MANAGE
+    assert ENTITIES["message_read"].kind is Kind.APPEND_ONLY
 
 
 def test_spec_defaults_are_fresh_copies() -> None:
@@ -496,7 +509,7 @@ def test_server_too_old() -> None:
     err = info.value
     assert err.user_message == (
         "The clinic server is older than this workstation's Glowdesk (this workstation: sync "
-        "protocol 2, schema 2; clinic server: sync protocol 1, schema 1). Ask whoever runs the "
+        "protocol 2, schema 2; clinic server: sync protocol 1, schema 2). Ask whoever runs the "
         "clinic server to update it; this workstation keeps working offline and syncs once it is "
         "updated."
     )
@@ -513,7 +526,7 @@ def test_protocol_mismatch_survives_the_wire() -> None:
         "client_protocol_version": 2,
         "client_schema_version": 2,
         "server_protocol_version": 1,
-        "server_schema_version": 1,
+        "server_schema_version": 2,
         "upgrade": "server",
     }
     again = error_from_body(type(body).model_validate_json(body.model_dump_json()))

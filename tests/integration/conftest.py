@@ -49,28 +49,33 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _env(home: Path) -> dict[str, str]:
+def _env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(SERVER_ENV_PREFIX)}
     env["GLOWDESK_SERVER_HOME"] = str(home)
+    env.update(extra or {})
     return env
 
 
 class ServerProcess:
-    """A real server process and its admin CLI, on one data folder."""
+    """A real server process and its admin CLI, on one data folder (``extra_env``: more
+    GLOWDESK_ settings, e.g. a stand-in's URL; ``serve_args``: e.g. ``--with-worker``)."""
 
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, port: int | None = None, *, extra_env: dict[str, str] | None = None,
+                 serve_args: tuple[str, ...] = ()) -> None:
         self.home = home
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
         self.log = home / "server.log"
+        self.extra_env = dict(extra_env or {})
+        self.serve_args = serve_args
 
     def start(self) -> ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
         out = self.log.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync_server", "serve", "--port", str(self.port)],
-            cwd=REPO, env=_env(self.home), stdout=out, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "-m", "sync_server", "serve", "--port", str(self.port), *self.serve_args],
+            cwd=REPO, env=_env(self.home, self.extra_env), stdout=out, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -96,7 +101,7 @@ class ServerProcess:
 
     def cli_start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "sync_server", *args], cwd=REPO, env=_env(self.home),
+            [sys.executable, "-m", "sync_server", *args], cwd=REPO, env=_env(self.home, self.extra_env),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 

@@ -187,8 +187,26 @@ def describe(kind: str, payload: dict[str, Any], tz: tzinfo | None, today: date)
     if kind == "note":
         return "Note", str(payload.get("text") or ""), "vip"
     if kind.startswith("message."):
-        return "Text message", "", "info"
+        return _message_entry(kind, payload)
     return kind.replace(".", " ").replace("_", " ").capitalize(), "", "neutral"
+
+
+def _message_entry(kind: str, payload: dict[str, Any]) -> tuple[str, str, str]:
+    """A timeline line for a message (the thread itself is on the Messages tab)."""
+    dm = payload.get("channel") == "instagram"
+    if kind == "message.received":
+        return ("Instagram message from the client" if dm else "Text from the client"), "", "info"
+    if kind == "message.outbound":
+        return ("Automatic text sent" if payload.get("kind") in ("lead_ack", "help_reply") else "Text sent"), "", "info"
+    if kind == "message.refused":
+        return "Text not sent", str(payload.get("reason") or ""), "danger"
+    if kind == "message.failed":
+        return "Text not delivered", str(payload.get("reason") or ""), "danger"
+    if kind == "message.opt_out":
+        return "Opted out of texts", f"replied {payload.get('keyword') or 'STOP'}", "warn"
+    if kind == "message.opt_in":
+        return "Opted back in to texts", f"replied {payload.get('keyword') or 'START'}", "ok"
+    return "Message", "", "info"
 
 
 def _when(value: Any, tz: tzinfo | None, today: date) -> str:

@@ -1,6 +1,7 @@
 """The record's tabs: Timeline, Appointments, Messages, Charts, Photos, Payments.
 
-Each shows the real data this version holds and says plainly what is not there yet. Tabs follow
+Each shows the real data this version holds and says plainly what is not there yet. Messages is
+the client's shared thread (:mod:`app.ui.record.messages`); its title carries the unread count. Tabs follow
 the permission table: Charts and Photos need ``chart.read`` (the front desk does not see them),
 Payments needs ``payment.take`` or ``report.view``.
 """
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QStackedWidget, QTabWidget, QVBoxLayout, Q
 
 from app.ui.models.table_model import Col, RowTableModel
 from app.ui.record.client_record import AppointmentItem, ClientRecord
+from app.ui.record.messages import MessagesPanel
 from app.ui.record.timeline import TimelinePanel
 from app.ui.tables import RowTable
 from app.ui.widgets import icon_label, label
@@ -53,10 +55,10 @@ class RecordTabs(QTabWidget):
         self.addTab(self.timeline, "Timeline")
         if desk.can(Permission.APPOINTMENT_READ):
             self.addTab(self._appointments_page, "Appointments")
-        self.addTab(not_yet("message", "Messages are not in this version yet",
-                            "Two-way texting with the client (and Instagram DMs) will show here, shared by the "
-                            "whole team. Until then, the timeline shows when a lead was first answered and how."),
-                    "Messages")
+        self.messages = MessagesPanel(desk)
+        self.messages.unread_changed.connect(self._unread_changed)
+        self._unread = 0
+        self.addTab(self.messages, "Messages")
         if desk.can(Permission.CHART_READ):
             self.addTab(not_yet("clipboard", "Charts are not in this version yet",
                                 "Treatment records \u2014 face maps with units and lots, laser parameters, "
@@ -78,14 +80,26 @@ class RecordTabs(QTabWidget):
 
     def show_record(self, record: ClientRecord) -> None:
         self.timeline.show_record(record)
+        self.messages.show_patient(record.id)
         self.appointments.set_rows(record.appointments)
         paid: list[AppointmentItem] = [a for a in record.appointments if a.price != "Free" or a.deposit]
         self.payments.set_rows(paid)
         self._appointments_page.set_empty(not record.appointments, "No appointments yet.")
         self._payments_page.set_empty(not paid, "No priced visits or deposits yet.")
+        self._appointments = len(record.appointments)
+        self._retitle()
+
+    def _unread_changed(self, unread: int) -> None:
+        self._unread = unread
+        self._retitle()
+
+    def _retitle(self) -> None:
         for i in range(self.count()):
             base = self.tabText(i).split("  ")[0]
-            count = {"Appointments": len(record.appointments)}.get(base)
+            if base == "Messages":
+                self.setTabText(i, f"{base}  ● {self._unread} unread" if self._unread else base)
+                continue
+            count = {"Appointments": getattr(self, "_appointments", 0)}.get(base)
             self.setTabText(i, f"{base}  {count}" if count else base)
 
 

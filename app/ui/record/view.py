@@ -51,6 +51,8 @@ class ClientRecordPanel(QStackedWidget):
 
     def show_empty(self) -> None:
         self.record = self.client = None
+        self.tabs.messages.reset()
+        self.unread.hide()
         self.setCurrentIndex(self.EMPTY)
 
     def show_loading(self) -> None:
@@ -74,6 +76,10 @@ class ClientRecordPanel(QStackedWidget):
         if not same:
             self.tabs.setCurrentIndex(0)
         self.setCurrentIndex(self.RECORD)
+
+    def _unread_changed(self, unread: int) -> None:
+        self.unread.setText(f"{unread} unread message{'s' if unread != 1 else ''}")
+        self.unread.setVisible(unread > 0)
 
     def _edit_clicked(self) -> None:
         if self.record is not None:
@@ -99,10 +105,16 @@ class ClientRecordPanel(QStackedWidget):
         self.edit.setToolTip("Edit this client's details (Ctrl+E)")
         self.edit.clicked.connect(self._edit_clicked)
         self.edit.setVisible(desk.can(Permission.PATIENT_WRITE))
+        self.unread = QPushButton(theme.icon("message", "accent-strong"), "")
+        self.unread.setObjectName("RecordUnread")
+        self.unread.setProperty("kind", "ghost")
+        self.unread.setToolTip("Open the client's messages")
+        self.unread.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.back)
         bar.addStretch(1)
+        bar.addWidget(self.unread)
         bar.addWidget(self.edit)
         self._scroll = QScrollArea()
         self._scroll.setObjectName("RecordScroll")
@@ -111,6 +123,8 @@ class ClientRecordPanel(QStackedWidget):
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setFixedWidth(PROFILE_WIDTH)
         self.tabs = RecordTabs(desk)
+        self.tabs.messages.unread_changed.connect(self._unread_changed)
+        self.unread.clicked.connect(lambda: self.tabs.select("Messages"))
         body = QHBoxLayout()
         body.setContentsMargins(0, 0, 0, 0)
         body.setSpacing(24)

@@ -251,7 +251,7 @@ def test_the_timeline_filters_by_type(qtbot, ops_desk):
     assert leads and {i.kind for i in leads} == {"leads"} and len(leads) < everything
     qtbot.mouseClick(panel.buttons["messages"], Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not panel.loading and panel.kind == "messages")
-    assert panel.model.rowCount() == 0 and "not in this version" in panel.empty.text()
+    assert panel.model.rowCount() == 0 and "The whole thread is on the Messages tab" in panel.empty.text()
     qtbot.mouseClick(panel.buttons[None], Qt.MouseButton.LeftButton)
     assert panel.model.rowCount() == everything
 

@@ -1,0 +1,221 @@
+"""Writing a text: a template picker, the purpose, the text, and a live preview of what goes out.
+
+The text box holds template text: plain words, and ``{{ first_name }}``-style variables and
+``{% if %}`` conditionals (core.templates). Picking a template puts its text in the box. Under
+the box the preview shows the text as this client will receive it, with its length, SMS
+segments and encoding (core.sms), and says why it cannot be sent when it cannot: no mobile
+number, no consent recorded, marketing without the permission, a template mistake, too long.
+Send writes it locally (Ctrl+Enter too); it goes up through the outbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.services.messaging import MARKETING, TRANSACTIONAL, Thread
+from app.ui import theme
+from app.ui.errors import user_message
+from app.ui.widgets import label, row
+from core.permissions import Permission
+from core.sms import MAX_BODY_CHARS, segment_info
+from core.templates import TemplateProblem, render_template
+
+PURPOSES = ((TRANSACTIONAL, "Appointments & service"), (MARKETING, "Marketing"))
+NO_TEMPLATE = "Insert a template\u2026"
+
+
+class _TextBox(QPlainTextEdit):
+    send_requested = Signal()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and event.modifiers() & (
+                Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.MetaModifier):
+            self.send_requested.emit()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class ComposeBox(QFrame):
+    """``send_requested(body, purpose, template_id)`` when the person sends a text that can go."""
+
+    send_requested = Signal(str, str, object)
+
+    def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ComposeBox")
+        self.desk = desk
+        self.thread: Thread | None = None
+        self._template_id: str | None = None
+        self._rendered = ""
+        self.templates = QComboBox()
+        self.templates.setObjectName("TemplatePicker")
+        self.templates.setMinimumWidth(220)
+        self.templates.activated.connect(self._template_picked)
+        self.purpose = QComboBox()
+        self.purpose.setObjectName("PurposePicker")
+        for value, text in PURPOSES:
+            self.purpose.addItem(text, value)
+        self.purpose.currentIndexChanged.connect(lambda _i: self.update_preview())
+        self.can_market = desk.can(Permission.MESSAGE_MARKETING)
+        self.purpose.model().item(1).setEnabled(self.can_market)  # type: ignore[attr-defined]
+        if not self.can_market:
+            self.purpose.setItemData(1, "Only owners and managers send marketing texts.",
+                                     Qt.ItemDataRole.ToolTipRole)
+        self.text = _TextBox()
+        self.text.setObjectName("ComposeText")
+        self.text.setTabChangesFocus(True)
+        self.text.setFixedHeight(84)
+        self.text.textChanged.connect(self.update_preview)
+        self.text.send_requested.connect(self.send)
+        self.preview = label("", name="ComposePreview", wrap=True, selectable=True)
+        self.count = label("", name="ComposeCount")
+        self.problem = label("", name="ComposeProblem", wrap=True)
+        self.send_button = QPushButton(theme.icon("message", "on-accent"), "Send")
+        self.send_button.setObjectName("SendButton")
+        self.send_button.setProperty("kind", "primary")
+        self.send_button.setToolTip("Send the text (Ctrl+Enter)")
+        self.send_button.clicked.connect(self.send)
+        self.send_button.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.send)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 10)
+        layout.setSpacing(6)
+        layout.addLayout(row(self.templates, self.purpose, None, self.count, stretch_end=False))
+        layout.addWidget(self.text)
+        layout.addWidget(self.preview)
+        self.problem.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bottom = row(self.problem, None, self.send_button, stretch_end=False, spacing=16)
+        bottom.setStretch(0, 1)
+        layout.addLayout(bottom)
+        self.set_thread(None)
+
+    # --- content ------------------------------------------------------------------------------
+
+    def set_thread(self, thread: Thread | None) -> None:
+        """The client being written to (keeps what is typed when the same client reloads)."""
+        same = thread is not None and self.thread is not None and thread.patient_id == self.thread.patient_id
+        self.thread = thread
+        if not same:
+            self.text.blockSignals(True)
+            self.text.clear()
+            self.text.blockSignals(False)
+            self._template_id = None
+        self.templates.blockSignals(True)
+        self.templates.clear()
+        self.templates.addItem(NO_TEMPLATE, None)
+        for t in thread.templates if thread else ():
+            self.templates.addItem(t.name + ("  (marketing)" if t.purpose == MARKETING else ""), t.id)
+        self.templates.setCurrentIndex(max(self.templates.findData(self._template_id), 0))
+        self.templates.blockSignals(False)
+        if thread is not None:
+            self.text.setPlaceholderText(f"Write a text to {thread.variables.get('first_name') or thread.client_name}"
+                                         "\u2026  {{ first_name }} and the other template variables work here too.")
+        self.setEnabled(thread is not None)
+        self.update_preview()
+
+    def _template_picked(self, index: int) -> None:
+        template_id = self.templates.itemData(index)
+        if template_id is None or self.thread is None:
+            return
+        chosen = next((t for t in self.thread.templates if t.id == template_id), None)
+        if chosen is None:
+            return
+        self._template_id = chosen.id
+        self.purpose.setCurrentIndex(1 if chosen.purpose == MARKETING and self.can_market else 0)
+        self.text.setPlainText(chosen.body)
+        self.text.setFocus()
+
+    @property
+    def purpose_value(self) -> str:
+        return str(self.purpose.currentData() or TRANSACTIONAL)
+
+    # --- the preview --------------------------------------------------------------------------
+
+    def update_preview(self) -> None:
+        source = self.text.toPlainText()
+        thread = self.thread
+        problem = ""
+        self._rendered = ""
+        if thread is None:
+            self._show("", "", "", False)
+            return
+        missing: tuple[str, ...] = ()
+        try:
+            rendered = render_template(source, thread.variables)
+            self._rendered, missing = rendered.text, rendered.missing
+        except TemplateProblem as exc:
+            problem = exc.user_message
+        info = segment_info(self._rendered)
+        count = info.summary
+        if info.encoding == "UCS-2" and info.non_gsm:
+            shown = " ".join(info.non_gsm[:4])
+            count += f" \u00b7 {shown} {'needs' if len(info.non_gsm) == 1 else 'need'} UCS-2"
+        templated = "{{" in source or "{%" in source
+        preview = f"Sends: {self._rendered}" if templated and self._rendered else ""
+        if not problem:
+            problem = self._why_not(thread, missing)
+        self._show(preview, count, problem, not problem and bool(self._rendered.strip()))
+
+    def _why_not(self, thread: Thread, missing: tuple[str, ...]) -> str:
+        name = thread.variables.get("first_name") or thread.client_name
+        if not thread.phone:
+            if thread.instagram_handle:
+                return (f"{name} has no mobile number on their record; reply to their Instagram messages in "
+                        "Instagram (replying by DM from Glowdesk is not available yet).")
+            return f"{name} has no mobile number on their record, so they cannot be texted."
+        if self.purpose_value == MARKETING:
+            if not self.can_market:
+                return "Only owners and managers may send marketing texts."
+            if not thread.marketing_consent:
+                return f"{name} has not agreed to marketing texts, so the clinic server would refuse this one."
+        elif not thread.transactional_consent:
+            return (f"{name} has not agreed to appointment and service texts (or replied STOP), so the clinic "
+                    "server would refuse this one.")
+        if len(self._rendered) > MAX_BODY_CHARS:
+            return f"A text can be at most {MAX_BODY_CHARS} characters; this one has {len(self._rendered)}."
+        if missing:
+            names = ", ".join("{{ " + m + " }}" for m in missing)
+            return f"No value for {names} for this client: it is left out. Check the text before sending."
+        return ""
+
+    def _show(self, preview: str, count: str, problem: str, can_send: bool) -> None:
+        self.preview.setText(preview)
+        self.preview.setVisible(bool(preview))
+        self.count.setText(count)
+        self.problem.setText(problem)
+        self.problem.setVisible(bool(problem))
+        # a missing variable is a warning, not a refusal
+        blocking = bool(problem) and not problem.startswith("No value for")
+        self.send_button.setEnabled(bool(self._rendered.strip()) and (can_send or not blocking))
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def send(self) -> None:
+        if not self.send_button.isEnabled() or self.thread is None:
+            return
+        self.send_requested.emit(self._rendered, self.purpose_value, self._template_id)
+
+    def sent(self) -> None:
+        """The text was written: start afresh."""
+        self.text.clear()
+        self._template_id = None
+        self.templates.setCurrentIndex(0)
+        self.purpose.setCurrentIndex(0)
+
+    def failed(self, exc: BaseException) -> None:
+        """Nothing was written: say why, keep the text."""
+        self.problem.setText(user_message(exc))
+        self.problem.setVisible(True)
