@@ -16,6 +16,7 @@ push takes, with the server's authority:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -25,8 +26,8 @@ from sqlalchemy.orm import Session
 from core.clock import HybridLogicalClock
 from core.errors import GlowdeskError
 from core.ids import new_id
-from core.merge import RowState, merge_update
-from core.sync import Mutation, Op
+from core.merge import RowState, Stamp, merge_update
+from core.sync import Mutation, Op, canonical_json, check_field_value, entity_spec, normalise_value
 from sync_server.audit import service as audit
 from sync_server.sync import repository as sync_repo
 from sync_server.sync.models import SyncRow
@@ -69,11 +70,14 @@ class ServerWrites:
 
     # --- writes ----------------------------------------------------------------------------
 
+    def _owned(self, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+        return {"clinic_id": self.clinic_id, **fields} if "clinic_id" in entity_spec(entity).fields else fields
+
     def insert(self, entity: str, fields: dict[str, Any], *, entity_id: str | None = None) -> str:
-        return self._apply(entity, entity_id or new_id(), Op.INSERT, {"clinic_id": self.clinic_id, **fields}, 0)
+        return self._apply(entity, entity_id or new_id(), Op.INSERT, self._owned(entity, fields), 0)
 
     def append(self, entity: str, fields: dict[str, Any], *, entity_id: str | None = None) -> str:
-        return self._apply(entity, entity_id or new_id(), Op.APPEND, {"clinic_id": self.clinic_id, **fields}, 0)
+        return self._apply(entity, entity_id or new_id(), Op.APPEND, self._owned(entity, fields), 0)
 
     def update(self, entity: str, entity_id: str, fields: dict[str, Any]) -> bool:
         """Change some fields of an existing record; False when nothing changed."""
@@ -83,6 +87,39 @@ class ServerWrites:
         before = row.server_seq
         self._apply(entity, entity_id, Op.UPDATE, fields, row.version)
         return row.server_seq != before
+
+    def delete(self, entity: str, entity_id: str) -> bool:
+        """Tombstone a record (it stays, deleted, so that pulls deliver the delete)."""
+        row = sync_repo.get_row(self.session, clinic_id=self.clinic_id, entity=entity, entity_id=entity_id)
+        if row is None:
+            raise ServerWriteRefused(f"There is no {entity} {entity_id} to delete.")
+        if row.deleted:
+            return False
+        self._apply(entity, entity_id, Op.DELETE, {}, row.version)
+        return True
+
+    def correct(self, entity: str, entity_id: str, fields: dict[str, Any]) -> bool:
+        """Set fields of a record outright, an append-only one included: a correction only the
+        server makes (a merge moving timeline entries to the surviving record). Numbered,
+        audited and pulled like any change; False when nothing changed."""
+        row = sync_repo.get_row(self.session, clinic_id=self.clinic_id, entity=entity, entity_id=entity_id)
+        if row is None:
+            raise ServerWriteRefused(f"There is no {entity} {entity_id} to correct.")
+        spec = entity_spec(entity)
+        values: dict[str, Any] = {}
+        for name, value in fields.items():
+            check_field_value(spec, name, value)
+            values[name] = normalise_value(spec.fields[name], value)
+        state = state_of(row)
+        changed = {k: v for k, v in values.items() if canonical_json(v) != canonical_json(state.data.get(k))}
+        if not changed:
+            return False
+        version = state.version + 1
+        stamp = Stamp(str(self.hlc.now()), version, state.version, None)
+        new = replace(state, version=version, data={**state.data, **changed},
+                      stamps={**state.stamps, **{k: stamp for k in changed}})
+        self._store(row, new, action="server.correct", changed=frozenset(changed))
+        return True
 
     def _apply(self, entity: str, entity_id: str, op: Op, fields: dict[str, Any], base_version: int) -> str:
         row = sync_repo.get_row(self.session, clinic_id=self.clinic_id, entity=entity, entity_id=entity_id)
@@ -94,11 +131,14 @@ class ServerWrites:
             raise ServerWriteRefused(f"The server could not write a {entity}: {outcome.reason}")
         if not outcome.changed:
             return entity_id
-        seq = self.lease.next()
-        new = outcome.row
         if row is None:
             row = SyncRow(clinic_id=self.clinic_id, entity=entity, id=entity_id, created_at=self.now)
             sync_repo.add_row(self.session, row)
+        self._store(row, outcome.row, action=f"server.{op.value}", changed=outcome.changed_fields)
+        return entity_id
+
+    def _store(self, row: SyncRow, new: RowState, *, action: str, changed: frozenset[str]) -> None:
+        seq = self.lease.next()
         row.version = new.version
         row.hlc = new.hlc
         row.deleted = new.deleted
@@ -106,12 +146,14 @@ class ServerWrites:
         row.meta = new.to_meta()
         row.server_seq = seq
         row.updated_at = self.now
-        audit.append(self.session, clinic_id=self.clinic_id, actor=self.actor, action=f"server.{op.value}",
-                     entity=entity, entity_id=entity_id,
-                     detail={"seq": seq, "fields": sorted(outcome.changed_fields)}, now=self.now)
+        audit.append(self.session, clinic_id=self.clinic_id, actor=self.actor, action=action,
+                     entity=row.entity, entity_id=row.id, detail={"seq": seq, "fields": sorted(changed)},
+                     now=self.now)
         self.session.info[HIGH_WATER] = (self.clinic_id, seq)
-        return entity_id
 
+    def row(self, entity: str, entity_id: str) -> SyncRow | None:
+        """The stored row (deleted or not), for callers that answer with it (``change_of``)."""
+        return sync_repo.get_row(self.session, clinic_id=self.clinic_id, entity=entity, entity_id=entity_id)
 
 def find(session: Session, *, clinic_id: str, entity: str, **equals: str) -> list[tuple[str, dict[str, Any]]]:
     """Live rows of ``entity`` whose JSON fields equal the given values (a scan of the clinic's
