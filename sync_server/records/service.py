@@ -16,6 +16,7 @@ push takes, with the server's authority:
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,8 @@ from sync_server.audit import service as audit
 from sync_server.sync import repository as sync_repo
 from sync_server.sync.models import SyncRow
 from sync_server.sync.service import SequenceLease, state_of
+
+log = logging.getLogger(__name__)
 
 #: session.info key read by the job worker after commit: (clinic_id, last seq written).
 HIGH_WATER = "glowdesk.high_water"
@@ -115,7 +118,7 @@ class ServerWrites:
         if not changed:
             return False
         version = state.version + 1
-        stamp = Stamp(str(self.hlc.now()), version, state.version, None)
+        stamp = Stamp(self._stamp_after(state), version, state.version, None)
         new = replace(state, version=version, data={**state.data, **changed},
                       stamps={**state.stamps, **{k: stamp for k in changed}})
         self._store(row, new, action="server.correct", changed=frozenset(changed))
@@ -125,7 +128,7 @@ class ServerWrites:
         row = sync_repo.get_row(self.session, clinic_id=self.clinic_id, entity=entity, entity_id=entity_id)
         current = state_of(row) if row is not None else RowState.absent(entity, entity_id)
         mutation = Mutation(mutation_id=new_id(), entity=entity, entity_id=entity_id, op=op.value, fields=fields,
-                            base_version=base_version, hlc=str(self.hlc.now()))
+                            base_version=base_version, hlc=self._stamp_after(current))
         outcome = merge_update(current, mutation, authority="server")
         if outcome.status == "rejected":
             raise ServerWriteRefused(f"The server could not write a {entity}: {outcome.reason}")
@@ -136,6 +139,16 @@ class ServerWrites:
             sync_repo.add_row(self.session, row)
         self._store(row, outcome.row, action=f"server.{op.value}", changed=outcome.changed_fields)
         return entity_id
+
+    def _stamp_after(self, current: RowState) -> str:
+        """A stamp after every stamp on the row: the server decided on what it read, so its write
+        is newer than that (a workstation whose clock runs ahead does not outvote it)."""
+        if current.hlc:
+            try:
+                self.hlc.observe(current.hlc)
+            except ValueError:
+                log.warning("a stored stamp is more than a day ahead of the server's clock; not followed")
+        return str(self.hlc.now())
 
     def _store(self, row: SyncRow, new: RowState, *, action: str, changed: frozenset[str]) -> None:
         seq = self.lease.next()
