@@ -65,6 +65,7 @@ from core.email import email_match_key
 from core.ids import new_id
 from core.permissions import Role
 from core.phone import normalize_phone
+from core.routing import DEFAULT_CLAIM_MINUTES, RoutingPolicy, clinic_hours, sla_due
 from core.states import AppointmentStatus as A
 from core.states import DepositStatus as D
 from core.states import LeadStatus as L
@@ -310,6 +311,21 @@ STAFF: tuple[StaffSpec, ...] = (
     StaffSpec("sam", "Sam Taylor", Role.FRONT_DESK, "Patient Coordinator (float)", "7777", "#2A363B"),
 )
 DESK_BY_LOCATION = {"sf": ("felix", "felix", "sam"), "pa": ("daisy", "daisy", "sam")}
+#: the front desk's weekly rota (providers work their shifts; owner and manager the opening hours)
+DESK_HOURS: dict[str, dict[str, list[list[str]]]] = {
+    "felix": {d: [["08:30", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "daisy": {d: [["09:00", "18:00"]] for d in ("tue", "wed", "thu", "fri", "sat")},
+    "sam": {d: [["10:00", "19:00"]] for d in ("mon", "wed", "fri", "sat")},
+}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def staff_hours(spec: StaffSpec) -> dict[str, Any]:
+    """A demo staff member's weekly rota (lead assignment's "on shift")."""
+    if spec.key in DESK_HOURS:
+        return dict(DESK_HOURS[spec.key])
+    return {_WEEKDAYS[day]: [[f"{start:02d}:00", f"{end:02d}:00"]] for day, (_loc, start, end) in
+            sorted(spec.shifts.items())}
 
 
 # ================================================================================================
@@ -657,7 +673,7 @@ class _Generator:
                 "text": "A deposit holds your appointment. Cancel or reschedule at least 24 hours ahead "
                         "for a full release; late cancellations and no-shows forfeit the deposit.",
                 "late_cancel_hours": 24, "version": 3},
-                "lead_sla_minutes": {"hot": 5, "warm": 15, "cold": 60},
+                "lead_routing": {"claim_minutes": DEFAULT_CLAIM_MINUTES, "after_hours": "next_opening"},
                 "quiet_hours": {"start": "20:00", "end": "08:00"},
                 "demo_ad_campaigns": campaigns},
         )]
@@ -685,7 +701,8 @@ class _Generator:
             out.append(Staff(
                 id=staff_ids[spec.key], clinic_id=clinic_id, display_name=spec.name, role=spec.role.value,
                 title=spec.title, email=f"{first}@lumiere-aesthetics.example",
-                phone=None, pin_hash=hash_pin(spec.pin), color=spec.color, active=True))
+                phone=None, pin_hash=hash_pin(spec.pin), color=spec.color, active=True,
+                working_hours=staff_hours(spec)))
         service_ids: dict[str, str] = {}
         for s in SERVICES:
             service_ids[s.key] = new_id()
@@ -866,8 +883,9 @@ class _Generator:
 
     def lead_time(self, index: int, total: int) -> datetime:
         """When a lead arrives: spread over the year, daytime and evening, a few very recent."""
-        if index >= total - 2:  # something new on the lead board
-            return self.random_time_between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+        if index >= total - 2:  # something new on the lead board; the newest just arrived (its timer runs)
+            moment = self.random_time_between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+            return self.now - timedelta(seconds=100) if index == total - 1 else moment
         if index >= total - max(3, total // 100):
             start = self.now - timedelta(hours=36)
             return self.random_time_between(start, self.now - timedelta(minutes=5))
@@ -1277,7 +1295,7 @@ class _Generator:
         return self.pick(((D.CAPTURED.value, 40), (D.LINK_SENT.value, 35), (D.REQUIRED.value, 15),
                           (D.WAIVED.value, 10)))
 
-    def finish_leads(self) -> None:
+    def finish_leads(self, res: _Resources) -> None:
         """Each lead's status, claim and first touch, from what happened to it."""
         rng = self.rng
         completed_after: dict[int, list[datetime]] = {}
@@ -1315,9 +1333,10 @@ class _Generator:
             if status == L.NEW:
                 row.first_reply_at = None
             elif row.first_reply_at is not None and row.source not in ("phone", "walk_in"):
-                row.claimed_by = row.owner_id
+                row.claimed_by = row.owner_id  # claimed, then kept by the reply (no expiry any more)
                 row.claimed_at = row.first_reply_at - timedelta(minutes=rng.randint(1, 4))
-                row.claim_expires_at = row.claimed_at + timedelta(minutes=5)
+                row.claim_expires_at = None
+            self.reply_deadline(row, res)
             if owner.from_lead and not owner.row.first_touch:
                 owner.acquired_at = row.received_at
                 touch: dict[str, Any] = {"source": row.source, "at": _iso(row.received_at), "lead_id": row.id}
@@ -1334,6 +1353,18 @@ class _Generator:
             if not p.row.first_touch:
                 p.row.first_touch = {"source": "manual", "at": _iso(p.acquired_at), "lead_id": None}
                 p.row.consents = self.consents(p.acquired_at, "intake_form")
+
+    def reply_deadline(self, row: Lead, res: _Resources) -> None:
+        """The server-owned routing facts the clinic server would have recorded: the first reply's
+        deadline, an escalation when it was missed, and a running claim on the newest lead."""
+        row.sla_due_at = sla_due(row.received_at, row.source, RoutingPolicy(), tz=self.tz, clinic=clinic_hours({}))
+        due = row.sla_due_at
+        if due is not None and due < min(row.first_reply_at or self.now, self.now):
+            row.escalated_at = min(due + timedelta(minutes=1), self.now)
+            row.escalated_to = res.staff_ids["manager"]
+        if self.now - row.received_at < timedelta(minutes=3) and row.status == L.NEW.value and row.owner_id:
+            row.claimed_by, row.claimed_at = row.owner_id, self.now - timedelta(seconds=40)
+            row.claim_expires_at = row.claimed_at + timedelta(minutes=DEFAULT_CLAIM_MINUTES)
 
     # --- rows ----------------------------------------------------------------------------------
 
@@ -1464,7 +1495,7 @@ def _generate(store: Store, gen: _Generator, progress: Callable[[int, int], None
         gen.build_patients(res, new_from_leads)
         gen.build_leads(res)
         gen.schedule(res)
-        gen.finish_leads()
+        gen.finish_leads(res)
         gen.build_activities(res)
         total = len(res.rows) + gen.n + len(gen.leads) + len(gen.appointments) + len(gen.activities)
         writer = _Writer(ctx, total, progress)

@@ -789,8 +789,9 @@ class _Generator:
     # --- leads ----------------------------------------------------------------------------------
 
     def lead_time(self, index: int, total: int) -> datetime:
-        if index >= total - 2:  # something new on the lead board
-            return self.between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+        if index >= total - 2:  # something new on the lead board; the newest just arrived (its timer runs)
+            moment = self.between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+            return self.now - timedelta(seconds=100) if index == total - 1 else moment
         day = self.window_start + timedelta(days=self.rng.randint(0, self.days - 1))
         minute = int(min(23 * 60 + 30, max(6 * 60, self.rng.gauss(15 * 60, 3.6 * 60))))
         return min(self.local(day, minute) + timedelta(seconds=self.rng.randint(0, 59)),

@@ -5,12 +5,9 @@ Runs on the server, in the caller's transaction (services never commit), through
 
 A merge keeps one record (the *survivor*) and:
 
-- sets its demographics to the values staff chose where the two differ (``keep``: field ->
-  ``"survivor"`` or ``"other"``; a field left out keeps the survivor's value, or the other's
-  when the survivor has none); allergies and medical alerts are never chosen away: both
-  records' texts are kept; tags are joined; VIP if either was; per consent purpose the most
-  recent decision wins (an opt-out recorded later is never lost); the earlier first touch
-  stays;
+- sets its details by :func:`core.dedup.merged_values`: the values staff chose where the two
+  differ (``keep``: field -> ``"survivor"`` or ``"other"``), allergies and medical alerts of
+  both, joined tags, the most recent consent decisions, the earlier first touch;
 - moves every record pointing at the other one (appointments, leads, timeline entries, and any
   other synced entity with a ``patient_id``) and the server's message thread to the survivor;
 - turns the other record into a tombstone whose ``merged_into`` names the survivor (its data
@@ -26,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.email import email_match_key
+from core.dedup import CHOOSABLE, COMBINED, SURVIVOR, merged_values
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.sync import ENTITIES, Kind
 from sync_server.audit import service as audit
@@ -35,13 +32,6 @@ from sync_server.patients.models import MergeReview
 from sync_server.patients.service import mirror_review
 from sync_server.records.service import ServerWrites
 from sync_server.sync.service import iso
-
-#: demographics staff choose between when the two records differ
-CHOOSABLE = ("first_name", "last_name", "preferred_name", "date_of_birth", "sex", "pronouns", "phone", "email",
-             "instagram_handle", "instagram_id", "address", "timezone", "notes", "external_ref")
-#: kept from both records, never chosen away
-COMBINED = ("allergies", "medical_alerts", "tags", "vip", "consents", "first_touch")
-SURVIVOR, OTHER = "survivor", "other"
 
 
 @dataclass(frozen=True)
@@ -59,55 +49,6 @@ def _open_review(writes: ServerWrites, review_id: str) -> MergeReview:
         done = "merged" if review.status == "merged" else "marked as different people"
         raise ConflictError(f"These two records were already {done}; nothing was changed.", code="review_closed")
     return review
-
-
-def _texts(a: Any, b: Any) -> str | None:
-    parts = [str(v).strip() for v in (a, b) if v and str(v).strip()]
-    unique = list(dict.fromkeys(parts))
-    return "\n".join(unique) if unique else None
-
-
-def _consents(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    out = dict(a)
-    for purpose, entry in b.items():
-        mine = out.get(purpose)
-        if not isinstance(mine, dict) or (isinstance(entry, dict) and str(entry.get("at") or "") > str(mine.get("at") or "")):
-            out[purpose] = entry
-    return out
-
-
-def _first_touch(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    if not a:
-        return dict(b)
-    if b and str(b.get("at") or "9999") < str(a.get("at") or "9999"):
-        return dict(b)
-    return dict(a)
-
-
-def merged_values(survivor: dict[str, Any], other: dict[str, Any], keep: dict[str, str]) -> dict[str, Any]:
-    """The survivor's data after the merge (see the module docstring)."""
-    unknown = sorted(set(keep) - set(CHOOSABLE))
-    if unknown:
-        raise ValidationError(f"These details cannot be chosen in a merge: {', '.join(unknown)}.", field=unknown[0])
-    bad = sorted(k for k, v in keep.items() if v not in (SURVIVOR, OTHER))
-    if bad:
-        raise ValidationError("Each detail keeps the value of the surviving record or of the other one.", field=bad[0])
-    out: dict[str, Any] = {}
-    for name in CHOOSABLE:
-        mine, theirs = survivor.get(name), other.get(name)
-        choice = keep.get(name)
-        if choice == OTHER or (choice is None and mine in (None, "", {}, []) and theirs not in (None, "", {}, [])):
-            out[name] = theirs
-        else:
-            out[name] = mine
-    out["email_key"] = email_match_key(out["email"]) if out.get("email") else None
-    out["allergies"] = _texts(survivor.get("allergies"), other.get("allergies"))
-    out["medical_alerts"] = _texts(survivor.get("medical_alerts"), other.get("medical_alerts"))
-    out["tags"] = list(dict.fromkeys([*(survivor.get("tags") or []), *(other.get("tags") or [])]))
-    out["vip"] = bool(survivor.get("vip") or other.get("vip"))
-    out["consents"] = _consents(dict(survivor.get("consents") or {}), dict(other.get("consents") or {}))
-    out["first_touch"] = _first_touch(dict(survivor.get("first_touch") or {}), dict(other.get("first_touch") or {}))
-    return out
 
 
 def _records(writes: ServerWrites, review: MergeReview) -> tuple[dict[str, Any], dict[str, Any]]:

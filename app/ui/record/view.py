@@ -71,6 +71,7 @@ class ClientRecordPanel(QStackedWidget):
             old.deleteLater()
         self._scroll.setWidget(ProfileColumn(client))
         self.tabs.show_record(client)
+        self.merged_note.setVisible(client.merged_from is not None)
         if not same:
             self.tabs.setCurrentIndex(0)
         self.setCurrentIndex(self.RECORD)
@@ -99,9 +100,13 @@ class ClientRecordPanel(QStackedWidget):
         self.edit.setToolTip("Edit this client's details (Ctrl+E)")
         self.edit.clicked.connect(self._edit_clicked)
         self.edit.setVisible(desk.can(Permission.PATIENT_WRITE))
+        self.merged_note = label("The record you opened was merged into this one; its history is here now.",
+                                 kind="muted", name="MergedNote")
+        self.merged_note.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.back)
+        bar.addWidget(self.merged_note)
         bar.addStretch(1)
         bar.addWidget(self.edit)
         self._scroll = QScrollArea()

@@ -15,7 +15,7 @@ from app.sync.errors import (
     SyncRefused,
     SyncUnavailable,
 )
-from core.sync import PROTOCOL_HEADER, SCHEMA_HEADER, ProtocolMismatch
+from core.sync import PROTOCOL_HEADER, SCHEMA_HEADER, SCHEMA_VERSION, ProtocolMismatch
 
 URL = "http://clinic.test"
 
@@ -41,7 +41,7 @@ def test_pull_sends_credential_and_versions() -> None:
     request = seen[0]
     assert request.url.path == "/api/v1/sync/pull" and request.url.params["cursor"] == "7"
     assert request.headers["Authorization"] == "Bearer gdd_token"
-    assert request.headers[PROTOCOL_HEADER] == "1" and request.headers[SCHEMA_HEADER] == "1"
+    assert request.headers[PROTOCOL_HEADER] == "1" and request.headers[SCHEMA_HEADER] == str(SCHEMA_VERSION)
 
 
 def test_revoked_and_unknown_credentials_stop() -> None:
