@@ -1581,3 +1581,30 @@ def _holidays(first_year: int, last_year: int) -> set[date]:
         first_thursday = nov1 + timedelta(days=(3 - nov1.weekday()) % 7)
         out.add(first_thursday + timedelta(days=21))
     return out
+
+
+def add_demo_duplicate(store: Store, *, now: datetime | None = None) -> str:
+    """A possible duplicate in a demo store, as the clinic server would have sent it: a VIP client
+    with history, and a newer record of the same name with another mobile number (for demos and
+    screenshots of the duplicates screen). Returns the review id."""
+    from sqlalchemy import select
+
+    from app.db.models import MergeReview
+
+    actor = Actor(staff_id=None, device_id=store.device_id, role=None, name="Glowdesk demo")
+    with unit_of_work(store, actor) as ctx:
+        at = now or ctx.now()
+        original = ctx.session.execute(
+            select(Patient).where(Patient.deleted.is_(False), Patient.vip.is_(True), Patient.phone.is_not(None),
+                                  Patient.email.is_not(None)).order_by(Patient.last_name, Patient.id).limit(1)
+        ).scalar_one()
+        newer = patient_repo.create(ctx, Patient(
+            clinic_id=original.clinic_id, first_name=original.first_name, last_name=original.last_name,
+            phone=normalize_phone("(415) 555-0187", "US"), email=None, tags=["new client"], consents={},
+            first_touch={"source": "meta_lead_ad", "at": _iso(at)}))
+        review = MergeReview(id=new_id(), clinic_id=original.clinic_id, patient_id=newer.id,
+                             candidate_id=original.id, reason="same_name_other_phone", status="open",
+                             opened_at=at - timedelta(hours=2), version=1, hlc=str(store.hlc.now()), deleted=False,
+                             created_at=at, updated_at=at)
+        ctx.session.add(review)
+        return review.id

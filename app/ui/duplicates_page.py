@@ -27,13 +27,15 @@ from PySide6.QtWidgets import (
 from app.services.merge_reviews import ReviewCase
 from app.ui import theme
 from app.ui.errors import user_message
-from app.ui.formatting import display_dob, display_handle, display_name, display_phone, source_label
+from app.ui.formatting import display_dob, display_handle, display_phone, source_label
 from app.ui.models.merge_review_model import MergeReviewListModel
 from app.ui.operations import Op
 from app.ui.tables import RowTable
 from app.ui.widgets import label, row
 from core.dedup import CHOOSABLE, COMBINED, LABELS, OTHER, SURVIVOR
 
+#: the two columns of the comparison: the record found, and the one the new lead made
+SIDE_TITLES = ("ALREADY THERE", "NEW, FROM A LEAD")
 #: details shown even when both are empty (the compare grid stays readable)
 ALWAYS = ("first_name", "last_name", "phone", "email", "date_of_birth")
 
@@ -54,6 +56,8 @@ def show_value(name: str, value: Any, *, region: str, today: date) -> str:
         return ", ".join(value)
     if name == "vip":
         return "VIP" if value else "\u2014"
+    if name == "sex":
+        return str(value).capitalize()
     if name == "consents" and isinstance(value, dict):
         words = {"transactional_sms": "texts", "marketing_sms": "marketing texts", "email": "email",
                  "phone": "calls"}
@@ -75,7 +79,7 @@ class DuplicatesPage(QWidget):
         self._busy = False
         self.model = MergeReviewListModel(self)
         self.table = RowTable(self.model, name="DuplicatesTable")
-        self.table.setFixedWidth(520)
+        self.table.setFixedWidth(470)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_case())
         self.count = label("", name="ResultCount")
         self.empty = label("", name="SearchHint", wrap=True)
@@ -201,6 +205,7 @@ class ComparePanel(QFrame):
         self.grid.setVerticalSpacing(2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(self.grid_host)
         self.merge = QPushButton(theme.icon("check", "on-accent"), "Merge")
@@ -247,17 +252,18 @@ class ComparePanel(QFrame):
                             "the value to keep.")
         region, today = self.desk.region, self.desk.today()
         sides = (case.left, case.right)
-        self.grid.addWidget(label("", kind="field-label"), 0, 0)
-        for column, side in enumerate(sides, start=1):
-            keep = QRadioButton(f"Keep {display_name(side.data.get('first_name'), side.data.get('last_name'))}'s "
-                                f"record")
+        for column, (side, title) in enumerate(zip(sides, SIDE_TITLES, strict=True), start=1):
+            self.grid.addWidget(label(title, kind="section"), 0, column)
+            keep = QRadioButton("Keep this record")
             keep.setObjectName(f"KeepRecord{column}")
             self.keep_group.addButton(keep, column - 1)
-            self.grid.addWidget(keep, 0, column)
+            self.grid.addWidget(keep, 1, column)
             history = (f"{side.appointments} appointment{'s' if side.appointments != 1 else ''} \u00b7 "
                        f"{side.leads} lead{'s' if side.leads != 1 else ''}")
-            self.grid.addWidget(label(history, kind="muted"), 1, column)
-        line = 2
+            self.grid.addWidget(label(history, kind="muted"), 2, column)
+        self.grid.setColumnStretch(1, 1)
+        self.grid.setColumnStretch(2, 1)
+        line = 3
         for name in (*CHOOSABLE, *COMBINED):
             values = [s.data.get(name) for s in sides]
             if name not in ALWAYS and all(v in (None, "", [], {}, False) for v in values):
@@ -277,7 +283,7 @@ class ComparePanel(QFrame):
                     cell = label(text, kind="compare-value", wrap=True)
                     self.grid.addWidget(cell, line, column)
                 if name in COMBINED and texts[0] != texts[1] and "\u2014" not in texts:
-                    self.grid.addWidget(label("kept from both", kind="field-help"), line, 3)
+                    cell.setToolTip("Kept from both records")
             line += 1
         self.grid.setRowStretch(line, 1)
         survivor = 0 if case.suggested_survivor == case.left.id else 1
@@ -293,8 +299,8 @@ class ComparePanel(QFrame):
         if self.case is None:
             self.merge.setText("Merge")
             return
-        side = (self.case.left, self.case.right)[self._survivor_index()]
-        self.merge.setText(f"Merge into {side.name}'s record")
+        which = ("the record already there", "the new record")[self._survivor_index()]
+        self.merge.setText(f"Merge into {which}")
 
     def choice(self, name: str) -> str:
         """For a differing detail: ``survivor`` or ``other``, as chosen on screen."""

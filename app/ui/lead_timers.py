@@ -30,6 +30,14 @@ def span(seconds: float) -> str:
     return f"{s // 86400} d {s % 86400 // 3600} h"
 
 
+def coarse(seconds: float) -> str:
+    """A span short enough for a chip: ``4:05``, ``13 h``, ``2 d 3 h``."""
+    s = max(0, int(seconds))
+    if 3600 <= s < 86400:
+        return f"{s // 3600} h"
+    return span(s)
+
+
 def reply_timer(lead: LeadRow, now: datetime) -> Timer:
     """The first-reply timer of a lead: running, answered, overdue (and escalated)."""
     if lead.first_reply_at is not None:
@@ -44,11 +52,12 @@ def reply_timer(lead: LeadRow, now: datetime) -> Timer:
     left = (lead.sla_due_at - now).total_seconds()
     if left > 0:
         return Timer(f"{span(left)} left", "warn" if left <= WARN_SECONDS else "ok", "Time left for the first reply")
-    late = f"Overdue {span(-left)}"
     if lead.escalated_at is not None:
         to = f" to {lead.escalated_to_name}" if lead.escalated_to_name else ""
-        return Timer(f"{late} \u00b7 escalated", "danger", f"The first reply was missed and escalated{to}")
-    return Timer(late, "danger", "The first reply is overdue; a manager will be told")
+        return Timer(f"Escalated \u00b7 {coarse(-left)}", "danger",
+                     f"The first reply was missed ({span(-left)} overdue) and escalated{to}")
+    return Timer(f"Overdue {coarse(-left)}", "danger",
+                 f"The first reply is {span(-left)} overdue; a manager will be told")
 
 
 def claim_text(lead: LeadRow, now: datetime, me: str | None) -> str:
@@ -65,9 +74,11 @@ def claim_text(lead: LeadRow, now: datetime, me: str | None) -> str:
 
 
 def owner_text(lead: LeadRow, now: datetime, me: str | None) -> str:
-    """The owner column: whoever holds a running claim (with its time left), else the owner."""
+    """The owner column: whoever holds a running claim (first name, with its time left), else
+    the owner."""
     if lead.claimed_by and lead.claim_expires_at is not None:
-        who = "You" if lead.claimed_by == me else (lead.claimed_by_name or "Someone")
+        name = lead.claimed_by_name.split(" ")[0] if lead.claimed_by_name else "Someone"
+        who = "You" if lead.claimed_by == me else name
         left = (lead.claim_expires_at - now).total_seconds()
         return f"{who} \u00b7 claim {span(left)}" if left > 0 else f"{who} \u00b7 claim lapsing"
     return lead.owner or "Unassigned"

@@ -67,8 +67,9 @@ class LeadDetail(QFrame):
         self.call.setToolTip("Record that you called this person (counts as contact)")
         self.call.clicked.connect(self._log_call)
         self.notice = label("", name="LeadNotice", wrap=True)
-        self.button = QPushButton(theme.icon("user", "text2"), "Open client record")
+        self.button = QPushButton(theme.icon("user", "text2"), "Open record")
         self.button.setObjectName("OpenLeadClient")
+        self.button.setToolTip("Open the client record of this lead")
         self.button.clicked.connect(self._open)
         self.note = label("", kind="muted", wrap=True)
         layout = QVBoxLayout(self)
@@ -84,9 +85,9 @@ class LeadDetail(QFrame):
         layout.addWidget(self.message)
         layout.addStretch(1)
         layout.addWidget(self.notice)
-        layout.addLayout(row(self.claim, self.release, self.call, spacing=6))
+        layout.addLayout(row(self.claim, self.release, spacing=6))
         layout.addWidget(self.note)
-        layout.addWidget(self.button)
+        layout.addLayout(row(self.call, self.button, spacing=6, stretch_end=False))
         self.show_lead(None, desk.now())
 
     # --- showing ------------------------------------------------------------------------------
@@ -136,11 +137,14 @@ class LeadDetail(QFrame):
         timer = reply_timer(lead, now)
         if lead.first_reply_at is not None:
             text = f"Answered after {span((lead.first_reply_at - lead.received_at).total_seconds())}"
-        elif timer.text.endswith(" left"):
+        elif timer.text.endswith(" left") and lead.sla_due_at is not None:
             text = f"First reply due in {timer.text[:-5]}"
-        elif timer.text.startswith("Overdue"):
-            text = "First reply " + timer.text.replace("Overdue", "overdue by").replace(" \u00b7 escalated", "")
-            text += f"; escalated to {lead.escalated_to_name}" if lead.escalated_at and lead.escalated_to_name else ""
+            if (lead.sla_due_at - now).total_seconds() > 3600:
+                text += f" ({display_when(lead.sla_due_at, self._desk.tz(), self._desk.today())})"
+        elif lead.sla_due_at is not None and lead.waiting_for_reply and lead.sla_due_at <= now:
+            text = f"First reply overdue by {span((now - lead.sla_due_at).total_seconds())}"
+            if lead.escalated_at is not None:
+                text += f"; escalated to {lead.escalated_to_name}" if lead.escalated_to_name else "; escalated"
         else:
             text = {"Contacted": "In contact", "No timer": "No reply deadline for this source"}.get(timer.text, "")
         self.reply_line.setText(text)

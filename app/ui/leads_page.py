@@ -220,8 +220,9 @@ class LeadsPage(QWidget):
         waiting = board.escalations
         self.banner.setVisible(bool(waiting) and self.desk.can(Permission.LEAD_ASSIGN)
                                and not self.escalated.isChecked())
-        self.banner_text.setText(f"{waiting} lead{'s' if waiting != 1 else ''} missed {'their' if waiting != 1 else 'its'}"
-                                 " first-reply time and still wait for an answer.")
+        self.banner_text.setText("1 lead missed its first-reply time and is still waiting for an answer."
+                                 if waiting == 1 else f"{waiting} leads missed their first-reply time and are still "
+                                 "waiting for an answer.")
         more = " (the newest shown)" if board.limited else ""
         self.count.setText(f"{len(board.rows):,} lead{'s' if len(board.rows) != 1 else ''}{more}")
         if board.rows:

@@ -58,8 +58,11 @@ def _env(home: Path) -> dict[str, str]:
 class ServerProcess:
     """A real server process and its admin CLI, on one data folder."""
 
-    def __init__(self, home: Path, port: int | None = None) -> None:
+    def __init__(self, home: Path, port: int | None = None, *, serve_args: tuple[str, ...] = (),
+                 env: dict[str, str] | None = None) -> None:
         self.home = home
+        self.serve_args = serve_args  # e.g. ("--with-worker",)
+        self.extra_env = dict(env or {})
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
@@ -69,8 +72,8 @@ class ServerProcess:
         self.home.mkdir(parents=True, exist_ok=True)
         out = self.log.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync_server", "serve", "--port", str(self.port)],
-            cwd=REPO, env=_env(self.home), stdout=out, stderr=subprocess.STDOUT, text=True,
+            [sys.executable, "-m", "sync_server", "serve", "--port", str(self.port), *self.serve_args],
+            cwd=REPO, env={**_env(self.home), **self.extra_env}, stdout=out, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -96,7 +99,7 @@ class ServerProcess:
 
     def cli_start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            [sys.executable, "-m", "sync_server", *args], cwd=REPO, env=_env(self.home),
+            [sys.executable, "-m", "sync_server", *args], cwd=REPO, env={**_env(self.home), **self.extra_env},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )
 

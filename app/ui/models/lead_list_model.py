@@ -1,5 +1,5 @@
-"""The lead board as a table: who, their age, where the lead came from, what they want, its
-status, who owns (or has claimed) it, its first-reply timer, when it arrived.
+"""The lead board as a table: who, their age, where the lead came from, its status, who owns (or
+has claimed) it, its first-reply timer, when it arrived (what they want is in the detail beside).
 
 :meth:`LeadListModel.tick` moves the model's clock: the owner (claim countdown), reply timer and
 arrival columns are redrawn from the rows it already holds (``dataChanged`` on those columns
@@ -36,7 +36,7 @@ def person(lead: LeadRow) -> str:
 
 
 class LeadListModel(RowTableModel):
-    NAME, AGE, SOURCE, INTEREST, STATUS, OWNER, REPLY, WAITING = range(8)
+    NAME, AGE, SOURCE, STATUS, OWNER, REPLY, WAITING = range(7)
     #: the columns that change as time passes
     LIVE = (OWNER, REPLY, WAITING)
 
@@ -48,14 +48,13 @@ class LeadListModel(RowTableModel):
         super().__init__((
             Col("Name", person, None, bold=True),
             Col("Age", self._age, 44, right=True),
-            Col("Source", lambda r: source_label(r.source), 108),
-            Col("Interested in", lambda r: r.service_interest or "", 124, muted=True),
+            Col("Source", lambda r: source_label(r.source), 112, tip=lambda r: r.service_interest or ""),
             Col("Status", lambda r: status_label(LEAD_STATUS, r.status), 96,
                 tone=lambda r: status_tone(LEAD_STATUS, r.status)),
-            Col("Owner", lambda r: owner_text(r, self._now, self._me), 132, tip=self._owner_tip),
-            Col("Reply", lambda r: reply_timer(r, self._now).text, 136, tone=lambda r: reply_timer(r, self._now).tone,
+            Col("Owner", lambda r: owner_text(r, self._now, self._me), 140, tip=self._owner_tip),
+            Col("Reply", lambda r: reply_timer(r, self._now).text, 150, tone=lambda r: reply_timer(r, self._now).tone,
                 tip=lambda r: reply_timer(r, self._now).tip),
-            Col("Arrived", self._arrived, 88, right=True,
+            Col("Arrived", self._arrived, 96, right=True,
                 tip=lambda r: f"Arrived {display_when(r.received_at, self._tz, self._today)}"),
         ), parent)
 

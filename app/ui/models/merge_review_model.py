@@ -24,11 +24,11 @@ class MergeReviewListModel(RowTableModel):
         self._now = datetime.now(UTC)
         super().__init__((
             Col("Client", lambda c: c.left.name, None, bold=True),
-            Col("Why", lambda c: c.reason, 220, muted=True),
-            Col("History", _history, 80, right=True,
+            Col("Why", lambda c: c.reason, 196, muted=True),
+            Col("History", _history, 64, right=True,
                 tip=lambda c: "Appointments and leads on each record (already there / new)"),
             Col("Found", lambda c: display_ago(c.opened_at, self._now) + " ago"
-                if display_ago(c.opened_at, self._now) != "just now" else "just now", 90, right=True),
+                if display_ago(c.opened_at, self._now) != "just now" else "just now", 80, right=True),
         ), parent)
 
     def set_cases(self, cases: Sequence[ReviewCase], *, now: datetime, today: date | None = None) -> None:
