@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -136,8 +137,16 @@ class LeadsPage(QWidget):
         self.clock = QTimer(self)
         self.clock.setInterval(TICK_MS)
         self.clock.timeout.connect(self.tick)
-        self.clock.start()
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.tick()  # the timers are right the moment the screen shows
+        self.clock.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        self.clock.stop()  # nobody sees the timers: no ticking
+        super().hideEvent(event)
 
     def _banner(self) -> QFrame:
         banner = QFrame()

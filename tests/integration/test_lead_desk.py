@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QRadioButton
 
 from app.db.store import open_store
 from app.repositories import settings as local_settings
@@ -22,6 +23,7 @@ from app.repositories.uow import system_actor, unit_of_work
 from app.services.workspace import Workspace, open_workspace
 from app.sync import SyncEngine, enroll
 from app.ui import theme
+from app.ui.clients_page import ClientsPage
 from app.ui.desk import LEAD, MERGE_REVIEW, PATIENT, Desk
 from app.ui.duplicates_page import DuplicatesPage
 from app.ui.leads_page import LeadsPage
@@ -202,29 +204,44 @@ def test_two_records_are_merged_from_the_duplicates_screen(qtbot: Any, clinic: R
     first = clinic.lead_arrives(first="Jane", last="Doe", phone="+14155550134")
     second = clinic.lead_arrives(first="Jane", last="Doe", phone="+14155550999", interest="Lip filler")
     assert second.review_id is not None
+    clients = ClientsPage(felix.desk)  # someone has the newer record open
+    qtbot.addWidget(clients)
+    clients.resize(1280, 760)
+    clients.show()
     page = DuplicatesPage(felix.desk)
     qtbot.addWidget(page)
     page.resize(1280, 760)
     page.show()
-    felix.ops.changes_did_happen.connect(lambda changes, _i: page.refresh() if MERGE_REVIEW in changes else None)
+
+    def changed(changes: set[str], initiator: Any) -> None:  # what the main window does on the broadcast
+        if MERGE_REVIEW in changes or PATIENT in changes:
+            page.refresh()
+        if PATIENT in changes and initiator is not clients:
+            clients.refresh_record()
+
+    felix.ops.changes_did_happen.connect(changed)
     felix.sync(qtbot)
+    clients.open_patient(str(second.patient_id))
+    qtbot.waitUntil(lambda: clients.detail.client is not None and clients.detail.client.id == second.patient_id,
+                    timeout=10_000)
     qtbot.waitUntil(lambda: len(page.cases) == 1, timeout=10_000)
     compare = page.compare
     assert compare.case is not None and compare.case.differs == ["phone"]
     assert compare.merge.text() == "Merge into the record already there"
     # keep the record that was there first, with the newer mobile number
-    keep_new_phone = compare.grid_host.findChild(type(compare.keep_group.button(0)), "choice_phone_2")
+    keep_new_phone = compare.grid_host.findChild(QRadioButton, "choice_phone_2")
     qtbot.mouseClick(keep_new_phone, Qt.MouseButton.LeftButton)
     assert compare.choice("phone") == "other"
     qtbot.mouseClick(compare.merge, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.notice.text().startswith("The two records are now one"), timeout=10_000)
     qtbot.waitUntil(lambda: page.cases == [], timeout=5_000)
 
-    # the record that was merged away follows to the survivor
-    record = felix.desk._records.client_file(actor=felix.desk.actor, patient_id=str(second.patient_id))
-    assert record.patient.id == first.patient_id and record.merged_from == second.patient_id
-    assert record.patient.phone == "+14155550999"
+    # the open record follows to the survivor, saying so, with the chosen mobile number
+    qtbot.waitUntil(lambda: clients.detail.client is not None and clients.detail.client.id == first.patient_id,
+                    timeout=10_000)
+    assert clients.detail.merged_note.isVisible()
+    assert clients.detail.client.patient.phone == "(415) 555-0999"
     felix.sync(qtbot)  # the moved lead and timeline entries arrive with the next pull
-    record = felix.desk._records.client_file(actor=felix.desk.actor, patient_id=str(first.patient_id))
-    assert {lead.id for lead in record.leads} == {first.lead_id, second.lead_id}
-    assert any(e.type == "patient.merged" for e in record.timeline.entries)
+    qtbot.waitUntil(lambda: clients.detail.client is not None and len(clients.detail.client.leads) == 2,
+                    timeout=10_000)
+    assert any(item.title == "Merged with Jane Doe's record" for item in clients.detail.client.timeline)
