@@ -18,18 +18,48 @@ from core.email import email_match_key
 from core.errors import ValidationError
 
 #: demographics staff choose between when the two records differ
-CHOOSABLE = ("first_name", "last_name", "preferred_name", "date_of_birth", "sex", "pronouns", "phone", "email",
-             "instagram_handle", "instagram_id", "address", "timezone", "notes", "external_ref")
+CHOOSABLE = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "pronouns",
+    "phone",
+    "email",
+    "instagram_handle",
+    "instagram_id",
+    "address",
+    "timezone",
+    "notes",
+    "external_ref",
+)
 #: kept from both records, never chosen away
 COMBINED = ("allergies", "medical_alerts", "tags", "vip", "consents", "first_touch")
 SURVIVOR, OTHER = "survivor", "other"
 #: how people read the chosen details
-LABELS = {"first_name": "First name", "last_name": "Last name", "preferred_name": "Preferred name",
-          "date_of_birth": "Date of birth", "sex": "Sex", "pronouns": "Pronouns", "phone": "Mobile",
-          "email": "Email", "instagram_handle": "Instagram", "instagram_id": "Instagram account",
-          "address": "Address", "timezone": "Time zone", "notes": "Notes", "external_ref": "Reference",
-          "allergies": "Allergies", "medical_alerts": "Medical alerts", "tags": "Tags", "vip": "VIP",
-          "consents": "Consents", "first_touch": "First touch"}
+LABELS = {
+    "first_name": "First name",
+    "last_name": "Last name",
+    "preferred_name": "Preferred name",
+    "date_of_birth": "Date of birth",
+    "sex": "Sex",
+    "pronouns": "Pronouns",
+    "phone": "Mobile",
+    "email": "Email",
+    "instagram_handle": "Instagram",
+    "instagram_id": "Instagram account",
+    "address": "Address",
+    "timezone": "Time zone",
+    "notes": "Notes",
+    "external_ref": "Reference",
+    "allergies": "Allergies",
+    "medical_alerts": "Medical alerts",
+    "tags": "Tags",
+    "vip": "VIP",
+    "consents": "Consents",
+    "first_touch": "First touch",
+}
 
 
 def _empty(value: Any) -> bool:
@@ -51,7 +81,9 @@ def _consents(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     out = dict(a)
     for purpose, entry in b.items():
         mine = out.get(purpose)
-        if not isinstance(mine, dict) or (isinstance(entry, dict) and str(entry.get("at") or "") > str(mine.get("at") or "")):
+        if not isinstance(mine, dict) or (
+            isinstance(entry, dict) and str(entry.get("at") or "") > str(mine.get("at") or "")
+        ):
             out[purpose] = entry
     return out
 
@@ -64,14 +96,20 @@ def _first_touch(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return dict(a)
 
 
-def merged_values(survivor: Mapping[str, Any], other: Mapping[str, Any], keep: Mapping[str, str]) -> dict[str, Any]:
+def merged_values(
+    survivor: Mapping[str, Any], other: Mapping[str, Any], keep: Mapping[str, str]
+) -> dict[str, Any]:
     """The survivor's data after the merge (see the module docstring)."""
     unknown = sorted(set(keep) - set(CHOOSABLE))
     if unknown:
-        raise ValidationError(f"These details cannot be chosen in a merge: {', '.join(unknown)}.", field=unknown[0])
+        raise ValidationError(
+            f"These details cannot be chosen in a merge: {', '.join(unknown)}.", field=unknown[0]
+        )
     bad = sorted(k for k, v in keep.items() if v not in (SURVIVOR, OTHER))
     if bad:
-        raise ValidationError("Each detail keeps the value of the surviving record or of the other one.", field=bad[0])
+        raise ValidationError(
+            "Each detail keeps the value of the surviving record or of the other one.", field=bad[0]
+        )
     out: dict[str, Any] = {}
     for name in CHOOSABLE:
         mine, theirs = survivor.get(name), other.get(name)
@@ -86,5 +124,7 @@ def merged_values(survivor: Mapping[str, Any], other: Mapping[str, Any], keep: M
     out["tags"] = list(dict.fromkeys([*(survivor.get("tags") or []), *(other.get("tags") or [])]))
     out["vip"] = bool(survivor.get("vip") or other.get("vip"))
     out["consents"] = _consents(dict(survivor.get("consents") or {}), dict(other.get("consents") or {}))
-    out["first_touch"] = _first_touch(dict(survivor.get("first_touch") or {}), dict(other.get("first_touch") or {}))
+    out["first_touch"] = _first_touch(
+        dict(survivor.get("first_touch") or {}), dict(other.get("first_touch") or {})
+    )
     return out

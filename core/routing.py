@@ -304,7 +304,9 @@ def parse_rule(raw: Any, number: int) -> Rule:
         raise RoutingSettingsError(f"{what} must be an object with a kind.")
     unknown = set(raw) - {"kind", "staff", "roles", "match", "pick"}
     if unknown:
-        raise RoutingSettingsError(f"{what} has settings Glowdesk does not know: {', '.join(sorted(unknown))}.")
+        raise RoutingSettingsError(
+            f"{what} has settings Glowdesk does not know: {', '.join(sorted(unknown))}."
+        )
     try:
         kind = RuleKind(str(raw.get("kind", "")).strip().lower())
     except ValueError:
@@ -341,7 +343,9 @@ def parse_policy(raw: Mapping[str, Any] | None) -> RoutingPolicy:
         raise RoutingSettingsError("Lead routing settings must be an object.")
     unknown = set(raw) - {"rules", "fallback", "claim_minutes", "sla_minutes", "after_hours", "escalate_to"}
     if unknown:
-        raise RoutingSettingsError(f"Lead routing has settings Glowdesk does not know: {', '.join(sorted(unknown))}.")
+        raise RoutingSettingsError(
+            f"Lead routing has settings Glowdesk does not know: {', '.join(sorted(unknown))}."
+        )
     rules_raw = raw.get("rules") or []
     if not isinstance(rules_raw, Sequence) or isinstance(rules_raw, str):
         raise RoutingSettingsError("Lead routing rules must be a list.")
@@ -359,7 +363,9 @@ def parse_policy(raw: Mapping[str, Any] | None) -> RoutingPolicy:
         if minutes is None:
             sla[str(source)] = None
         else:
-            sla[str(source)] = _whole(minutes, what=f"The reply time of {source}", low=1, high=MAX_SLA_MINUTES)
+            sla[str(source)] = _whole(
+                minutes, what=f"The reply time of {source}", low=1, high=MAX_SLA_MINUTES
+            )
     after = str(raw.get("after_hours") or NEXT_OPENING)
     if after not in (NEXT_OPENING, CLOCK):
         raise RoutingSettingsError("after_hours is next_opening or clock.")
@@ -381,8 +387,12 @@ def policy_to_settings(policy: RoutingPolicy) -> dict[str, Any]:
         if r.kind in (RuleKind.SERVICE, RuleKind.VIP):
             entry["pick"] = r.pick.value
         rules.append(entry)
-    out: dict[str, Any] = {"rules": rules, "claim_minutes": policy.claim_minutes,
-                           "sla_minutes": dict(policy.sla_minutes), "after_hours": policy.after_hours}
+    out: dict[str, Any] = {
+        "rules": rules,
+        "claim_minutes": policy.claim_minutes,
+        "sla_minutes": dict(policy.sla_minutes),
+        "after_hours": policy.after_hours,
+    }
     if policy.fallback:
         out["fallback"] = policy.fallback
     if policy.escalate_to:

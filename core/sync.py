@@ -446,8 +446,7 @@ _ROUTING_REASON = (
     "routing settings; answer the lead (a text or a logged call) to stop its timer."
 )
 _MERGE_REASON = (
-    "Merging two client records is done by the clinic server from the duplicates screen "
-    "while online."
+    "Merging two client records is done by the clinic server from the duplicates screen while online."
 )
 
 #: staff: the weekly rota that decides who is on shift for lead assignment, in the clinic's
