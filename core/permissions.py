@@ -35,6 +35,8 @@ class Permission(StrEnum):
     PATIENT_MERGE = "patient.merge"
     LEAD_READ = "lead.read"
     LEAD_WRITE = "lead.write"
+    #: reassign leads, release someone else's claim, hear about missed reply times (escalations)
+    LEAD_ASSIGN = "lead.assign"
     APPOINTMENT_READ = "appointment.read"
     APPOINTMENT_WRITE = "appointment.write"
     MESSAGE_SEND = "message.send"
@@ -65,7 +67,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: frozenset(Permission),
     Role.MANAGER: frozenset(
         _DESK
-        | {P.CHART_READ, P.PHOTO_CAPTURE, P.PATIENT_IMPORT, P.PATIENT_MERGE, P.MESSAGE_MARKETING,
+        | {P.CHART_READ, P.PHOTO_CAPTURE, P.PATIENT_IMPORT, P.PATIENT_MERGE, P.LEAD_ASSIGN, P.MESSAGE_MARKETING,
            P.PAYMENT_REFUND, P.REPORT_VIEW, P.SETTINGS_MANAGE, P.STAFF_MANAGE, P.DEVICE_MANAGE,
            P.AUDIT_VIEW}
     ),

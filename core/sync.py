@@ -58,7 +58,9 @@ PROTOCOL_VERSION: Final = 1
 SUPPORTED_PROTOCOL_VERSIONS: Final = frozenset({1})
 #: Version of the entity catalogue below (entities, fields, ownership). Not the Alembic revision
 #: of either database: bump it when an entity or a field is added, removed or changes meaning.
-#: 2: messaging (``message``, ``message_template``, ``message_read``).
+#: 2: messaging (``message``, ``message_template``, ``message_read``); lead routing and merge reviews
+#:    (reply deadlines and escalations on ``lead``, working hours on ``staff``, ``merged_into`` on
+#:    ``patient``, ``merge_review``).
 SCHEMA_VERSION: Final = 2
 #: The oldest client catalogue a server built from this core still accepts.
 MIN_CLIENT_SCHEMA_VERSION: Final = 1
@@ -438,6 +440,55 @@ def _entity(
     )
 
 
+# --- lead routing and one record per person (catalogue v2) -----------------------------------
+# Fields spliced into the staff, patient and lead entities below, and the server-only
+# ``merge_review`` entity appended to the catalogue (see docs/decisions.md, "Lead routing").
+
+_ROUTING_REASON = (
+    "Reply deadlines and escalations are kept by the clinic server from the clinic's lead "
+    "routing settings; answer the lead (a text or a logged call) to stop its timer."
+)
+_MERGE_REASON = (
+    "Merging two client records is done by the clinic server from the duplicates screen while online."
+)
+
+#: staff: the weekly rota that decides who is on shift for lead assignment, in the clinic's
+#: time zone: {"mon": [["09:00", "17:00"]], ...}; empty: the clinic's opening hours
+_STAFF_ROUTING_FIELDS = (_f("working_hours", T.OBJECT, default={}),)
+#: patient: a merged-away record is a tombstone pointing at the record it was merged into
+_PATIENT_MERGE_FIELDS = (_f("merged_into", T.ID, null=True, owner=Ownership.SERVER, reason=_MERGE_REASON),)
+#: lead: when its first reply is due, and whether (and to whom) a missed one was escalated
+_LEAD_ROUTING_FIELDS = (
+    _f("sla_due_at", T.DATETIME, null=True, owner=Ownership.SERVER, reason=_ROUTING_REASON),
+    _f("escalated_at", T.DATETIME, null=True, owner=Ownership.SERVER, reason=_ROUTING_REASON),
+    _f("escalated_to", T.ID, null=True, owner=Ownership.SERVER, reason=_ROUTING_REASON),
+)
+
+
+def _routing_specs() -> tuple[EntitySpec, ...]:
+    return (
+        _entity(
+            "merge_review",
+            "possible duplicate",
+            Kind.EDITABLE,
+            Permission.PATIENT_MERGE,
+            [
+                _CLINIC_ID,
+                _f("patient_id", T.ID),
+                _f("candidate_id", T.ID),
+                _s("reason", 40),
+                _s("status", 12, default="open"),  # open | merged | dismissed
+                _f("opened_at", T.DATETIME),
+                _f("resolved_at", T.DATETIME, null=True),
+                _f("resolved_by", T.ID, null=True),
+                _f("survivor_id", T.ID, null=True),
+            ],
+            client_writable=False,
+            not_writable_reason=_MERGE_REASON,
+        ),
+    )
+
+
 P = Permission
 E = Kind.EDITABLE
 
@@ -517,6 +568,7 @@ _SPECS = (
             _s("pin_hash", 200, null=True),
             _s("color", 9, null=True),
             _f("active", T.BOOL, default=True),
+            *_STAFF_ROUTING_FIELDS,
         ],
     ),
     _entity(
@@ -587,6 +639,7 @@ _SPECS = (
             ),
             _f("notes", T.TEXT, null=True),
             _s("external_ref", 80, null=True),
+            *_PATIENT_MERGE_FIELDS,
         ],
     ),
     _entity(
@@ -634,6 +687,7 @@ _SPECS = (
                 owner=Ownership.INSERT_ONLY,
                 reason="When a lead arrived is recorded once and cannot be changed.",
             ),
+            *_LEAD_ROUTING_FIELDS,
         ],
     ),
     _entity(
@@ -701,6 +755,7 @@ _SPECS = (
             ),
         ],
     ),
+    *_routing_specs(),
 )
 
 # --- messaging (schema 2): the shared thread, its templates and read receipts ------------------

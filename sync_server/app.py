@@ -26,7 +26,9 @@ from sync_server.db import SCHEMA_HEAD, Database, check_database
 from sync_server.forms import endpoints as form_endpoints
 from sync_server.jobs.worker import Worker
 from sync_server.jobs.worker import start_thread as start_worker_thread
+from sync_server.leads import endpoints as lead_endpoints
 from sync_server.messaging import endpoints as messaging_endpoints
+from sync_server.patients import endpoints as patient_endpoints
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 from sync_server.sync.live import LiveHub
@@ -103,6 +105,8 @@ def create_app(
     api.include_router(audit_endpoints.router)
     api.include_router(sync_endpoints.router)
     api.include_router(messaging_endpoints.router)
+    api.include_router(lead_endpoints.router)
+    api.include_router(patient_endpoints.router)
     app.include_router(api)
     app.include_router(webhook_endpoints.router)
     app.include_router(form_endpoints.router)

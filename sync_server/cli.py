@@ -376,6 +376,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     s.set_defaults(func=cmd_integrations_show)
 
+    from sync_server.leads import cli as lead_cli
+
+    lead_cli.register(sub)
+
     p = sub.add_parser("jobs", help="Job queue commands.", description="Job queue commands.")
     jobs_sub = p.add_subparsers(dest="jobs_command", required=True, metavar="SUBCOMMAND")
     f = jobs_sub.add_parser("failed", help="List a clinic's permanently failed jobs (JSON).",

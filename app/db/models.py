@@ -95,6 +95,8 @@ class Staff(ClinicOwned, Base):
     pin_hash: Mapped[str | None] = mapped_column(String(200))
     color: Mapped[str | None] = mapped_column(String(9))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: weekly rota for lead assignment (core.routing): {"mon": [["09:00", "17:00"]], ...}
+    working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Service(ClinicOwned, Base):
@@ -144,6 +146,8 @@ class Patient(ClinicOwned, Base):
     first_touch: Mapped[dict[str, Any]] = mapped_column(default=dict)
     notes: Mapped[str | None] = mapped_column(Text)
     external_ref: Mapped[str | None] = mapped_column(String(80))
+    #: a merged-away record (a tombstone) names the record it was merged into
+    merged_into: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (Index("ix_patient_name", "last_name", "first_name"),)
 
@@ -177,6 +181,10 @@ class Lead(ClinicOwned, Base):
     claim_expires_at: Mapped[datetime | None]
     first_reply_at: Mapped[datetime | None]
     received_at: Mapped[datetime] = mapped_column(index=True)
+    #: server-owned: when the first reply is due, and a missed one's escalation
+    sla_due_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    escalated_to: Mapped[str | None] = mapped_column(String(36))
 
 
 class Activity(ClinicOwned, Base):
@@ -280,6 +288,21 @@ class MessageRead(ClinicOwned, Base):
     __table_args__ = (Index("ix_message_read_patient", "patient_id", "up_to"),)
 
 
+class MergeReview(ClinicOwned, Base):
+    """A possible duplicate the server found (same name, another phone...): staff merge the two
+    records or mark them different people, online, from the duplicates screen. Server-only."""
+
+    __tablename__ = "merge_review"
+    patient_id: Mapped[str] = mapped_column(String(36))
+    candidate_id: Mapped[str] = mapped_column(String(36))
+    reason: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)
+    opened_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(36))
+    survivor_id: Mapped[str | None] = mapped_column(String(36))
+
+
 # --- local-only tables -----------------------------------------------------------------------
 
 
@@ -339,7 +362,7 @@ class LocalSetting(Base):
 
 SYNCABLE_MODELS: dict[str, type[Syncable]] = {
     m.__tablename__: m
-    for m in (Clinic, Location, Room, Device, Staff, Service, Patient, Lead, Activity, Appointment,
+    for m in (Clinic, Location, Room, Device, Staff, Service, Patient, Lead, Activity, Appointment, MergeReview,
               Message, MessageTemplate, MessageRead)
 }
 APPEND_ONLY = frozenset({"activity", "message_read"})

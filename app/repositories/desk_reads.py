@@ -35,9 +35,11 @@ class BoardRow:
 
 
 def _lead_filters(
-    clinic_id: str, *, source: str | None, owner_id: str | None, since: datetime | None
+    clinic_id: str, *, source: str | None, owner_id: str | None, since: datetime | None, escalated: bool = False
 ) -> list[sa.ColumnElement[bool]]:
     filters: list[sa.ColumnElement[bool]] = [Lead.clinic_id == clinic_id, Lead.deleted.is_(False)]
+    if escalated:
+        filters.append(Lead.escalated_at.is_not(None))
     if source is not None:
         filters.append(Lead.source == source)
     if owner_id == UNASSIGNED:
@@ -57,11 +59,13 @@ def lead_board(
     source: str | None = None,
     owner_id: str | None = None,
     since: datetime | None = None,
+    escalated: bool = False,
     limit: int = 500,
 ) -> list[BoardRow]:
     """Leads newest first with their person's name, birthday and phone (outer join: a lead not
-    yet matched to a client comes with ``None`` for those)."""
-    filters = _lead_filters(clinic_id, source=source, owner_id=owner_id, since=since)
+    yet matched to a client comes with ``None`` for those); ``escalated``: only leads whose
+    first reply was missed and escalated."""
+    filters = _lead_filters(clinic_id, source=source, owner_id=owner_id, since=since, escalated=escalated)
     if statuses is not None:
         filters.append(Lead.status.in_(list(statuses)))
     query = (
@@ -78,12 +82,21 @@ def lead_board(
 
 def lead_status_counts(
     ctx: Ctx, clinic_id: str, *, source: str | None = None, owner_id: str | None = None,
-    since: datetime | None = None,
+    since: datetime | None = None, escalated: bool = False,
 ) -> dict[str, int]:
     """{status: count} of live leads under the filters other than status."""
-    filters = _lead_filters(clinic_id, source=source, owner_id=owner_id, since=since)
+    filters = _lead_filters(clinic_id, source=source, owner_id=owner_id, since=since, escalated=escalated)
     result = ctx.session.execute(select(Lead.status, sa.func.count()).where(*filters).group_by(Lead.status))
     return {str(status): int(n) for status, n in result}
+
+
+def waiting_escalations(ctx: Ctx, clinic_id: str, statuses: Iterable[str]) -> int:
+    """Open leads escalated for a missed first reply and still unanswered (the managers' banner)."""
+    return int(ctx.session.execute(
+        select(sa.func.count()).select_from(Lead).where(
+            Lead.clinic_id == clinic_id, Lead.deleted.is_(False), Lead.escalated_at.is_not(None),
+            Lead.first_reply_at.is_(None), Lead.status.in_(list(statuses)))
+    ).scalar_one())
 
 
 def activity_type_counts(ctx: Ctx, patient_id: str) -> dict[str, int]:

@@ -29,6 +29,7 @@ from core.errors import NotFoundError, PermissionDenied, ValidationError
 from core.money import Money
 from core.permissions import Permission, Role, require
 from core.phone import normalize_phone
+from core.routing import RoutingSettingsError, hours_from_text, hours_to_text
 
 SERVICE_CATEGORIES = ("consultations", "neuromodulators", "fillers", "lasers", "body", "skin", "wellness")
 PRICE_UNITS = ("session", "unit", "syringe", "vial", "area", "cycle", "month")
@@ -94,6 +95,8 @@ class StaffItem:
     color: str | None
     active: bool
     has_pin: bool
+    #: the weekly rota as people type it ("Mon-Fri 09:00-17:00"); "" follows the opening hours
+    working_hours: str = ""
 
 
 @dataclass(frozen=True)
@@ -140,7 +143,8 @@ class ClinicSettingsService:
                                     locations.get(d.location_id, ""), d.active)
                          for d in clinic_repo.list_devices(ctx, cid, active_only=False)],
                 staff=[StaffItem(s.id, s.display_name, s.role, s.title, s.email, s.phone, s.color, s.active,
-                                 bool(s.pin_hash)) for s in clinic_repo.list_staff(ctx, cid, active_only=False)],
+                                 bool(s.pin_hash), _hours_text(s.working_hours))
+                       for s in clinic_repo.list_staff(ctx, cid, active_only=False)],
                 locations=[LocationItem(i, n) for i, n in sorted(locations.items(), key=lambda kv: kv[1])],
                 idle_lock_minutes=_idle_minutes(clinic),
             )
@@ -260,6 +264,11 @@ class ClinicSettingsService:
                 fields["color"] = color
             else:
                 errors["color"] = "A colour is written like #6A4CDB."
+        if "working_hours" in data:  # a form without the rota keeps it
+            try:
+                fields["working_hours"] = hours_from_text(str(data.get("working_hours") or ""))
+            except RoutingSettingsError as exc:
+                errors["working_hours"] = exc.user_message
         pin = (data.get("pin") or "").strip()
         if pin:
             try:
@@ -290,6 +299,13 @@ class ClinicSettingsService:
 
 
 # --- validation helpers ----------------------------------------------------------------------
+
+
+def _hours_text(stored: Any) -> str:
+    try:
+        return hours_to_text(stored)
+    except RoutingSettingsError:
+        return ""
 
 
 def _require(actor: Actor, permission: Permission) -> None:

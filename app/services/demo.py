@@ -79,6 +79,7 @@ from core.email import email_match_key
 from core.ids import new_id
 from core.permissions import Role
 from core.phone import normalize_phone
+from core.routing import DEFAULT_CLAIM_MINUTES, RoutingPolicy, clinic_hours, sla_due
 from core.states import AppointmentStatus as A
 from core.states import DepositStatus as D
 from core.states import LeadStatus as L
@@ -324,6 +325,21 @@ STAFF: tuple[StaffSpec, ...] = (
     StaffSpec("sam", "Sam Taylor", Role.FRONT_DESK, "Patient Coordinator (float)", "7777", "#2A363B"),
 )
 DESK_BY_LOCATION = {"sf": ("felix", "felix", "sam"), "pa": ("daisy", "daisy", "sam")}
+#: the front desk's weekly rota (providers work their shifts; owner and manager the opening hours)
+DESK_HOURS: dict[str, dict[str, list[list[str]]]] = {
+    "felix": {d: [["08:30", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "daisy": {d: [["09:00", "18:00"]] for d in ("tue", "wed", "thu", "fri", "sat")},
+    "sam": {d: [["10:00", "19:00"]] for d in ("mon", "wed", "fri", "sat")},
+}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def staff_hours(spec: StaffSpec) -> dict[str, Any]:
+    """A demo staff member's weekly rota (lead assignment's "on shift")."""
+    if spec.key in DESK_HOURS:
+        return dict(DESK_HOURS[spec.key])
+    return {_WEEKDAYS[day]: [[f"{start:02d}:00", f"{end:02d}:00"]] for day, (_loc, start, end) in
+            sorted(spec.shifts.items())}
 
 
 # ================================================================================================
@@ -671,7 +687,7 @@ class _Generator:
                 "text": "A deposit holds your appointment. Cancel or reschedule at least 24 hours ahead "
                         "for a full release; late cancellations and no-shows forfeit the deposit.",
                 "late_cancel_hours": 24, "version": 3},
-                "lead_sla_minutes": {"hot": 5, "warm": 15, "cold": 60},
+                "lead_routing": {"claim_minutes": DEFAULT_CLAIM_MINUTES, "after_hours": "next_opening"},
                 "quiet_hours": {"start": "20:00", "end": "08:00"},
                 "demo_ad_campaigns": campaigns},
         )]
@@ -699,7 +715,8 @@ class _Generator:
             out.append(Staff(
                 id=staff_ids[spec.key], clinic_id=clinic_id, display_name=spec.name, role=spec.role.value,
                 title=spec.title, email=f"{first}@lumiere-aesthetics.example",
-                phone=None, pin_hash=hash_pin(spec.pin), color=spec.color, active=True))
+                phone=None, pin_hash=hash_pin(spec.pin), color=spec.color, active=True,
+                working_hours=staff_hours(spec)))
         service_ids: dict[str, str] = {}
         for s in SERVICES:
             service_ids[s.key] = new_id()
@@ -880,8 +897,9 @@ class _Generator:
 
     def lead_time(self, index: int, total: int) -> datetime:
         """When a lead arrives: spread over the year, daytime and evening, a few very recent."""
-        if index >= total - 2:  # something new on the lead board
-            return self.random_time_between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+        if index >= total - 2:  # something new on the lead board; the newest just arrived (its timer runs)
+            moment = self.random_time_between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+            return self.now - timedelta(seconds=100) if index == total - 1 else moment
         if index >= total - max(3, total // 100):
             start = self.now - timedelta(hours=36)
             return self.random_time_between(start, self.now - timedelta(minutes=5))
@@ -1291,7 +1309,7 @@ class _Generator:
         return self.pick(((D.CAPTURED.value, 40), (D.LINK_SENT.value, 35), (D.REQUIRED.value, 15),
                           (D.WAIVED.value, 10)))
 
-    def finish_leads(self) -> None:
+    def finish_leads(self, res: _Resources) -> None:
         """Each lead's status, claim and first touch, from what happened to it."""
         rng = self.rng
         completed_after: dict[int, list[datetime]] = {}
@@ -1329,9 +1347,10 @@ class _Generator:
             if status == L.NEW:
                 row.first_reply_at = None
             elif row.first_reply_at is not None and row.source not in ("phone", "walk_in"):
-                row.claimed_by = row.owner_id
+                row.claimed_by = row.owner_id  # claimed, then kept by the reply (no expiry any more)
                 row.claimed_at = row.first_reply_at - timedelta(minutes=rng.randint(1, 4))
-                row.claim_expires_at = row.claimed_at + timedelta(minutes=5)
+                row.claim_expires_at = None
+            self.reply_deadline(row, res)
             if owner.from_lead and not owner.row.first_touch:
                 owner.acquired_at = row.received_at
                 touch: dict[str, Any] = {"source": row.source, "at": _iso(row.received_at), "lead_id": row.id}
@@ -1348,6 +1367,18 @@ class _Generator:
             if not p.row.first_touch:
                 p.row.first_touch = {"source": "manual", "at": _iso(p.acquired_at), "lead_id": None}
                 p.row.consents = self.consents(p.acquired_at, "intake_form")
+
+    def reply_deadline(self, row: Lead, res: _Resources) -> None:
+        """The server-owned routing facts the clinic server would have recorded: the first reply's
+        deadline, an escalation when it was missed, and a running claim on the newest lead."""
+        row.sla_due_at = sla_due(row.received_at, row.source, RoutingPolicy(), tz=self.tz, clinic=clinic_hours({}))
+        due = row.sla_due_at
+        if due is not None and due < min(row.first_reply_at or self.now, self.now):
+            row.escalated_at = min(due + timedelta(minutes=1), self.now)
+            row.escalated_to = res.staff_ids["manager"]
+        if self.now - row.received_at < timedelta(minutes=3) and row.status == L.NEW.value and row.owner_id:
+            row.claimed_by, row.claimed_at = row.owner_id, self.now - timedelta(seconds=40)
+            row.claim_expires_at = row.claimed_at + timedelta(minutes=DEFAULT_CLAIM_MINUTES)
 
     # --- rows ----------------------------------------------------------------------------------
 
@@ -1478,7 +1509,7 @@ def _generate(store: Store, gen: _Generator, progress: Callable[[int, int], None
         gen.build_patients(res, new_from_leads)
         gen.build_leads(res)
         gen.schedule(res)
-        gen.finish_leads()
+        gen.finish_leads(res)
         gen.build_activities(res)
         threads = _threads(gen, res)
         total = (len(res.rows) + gen.n + len(gen.leads) + len(gen.appointments) + len(gen.activities)
@@ -1608,3 +1639,30 @@ def _holidays(first_year: int, last_year: int) -> set[date]:
         first_thursday = nov1 + timedelta(days=(3 - nov1.weekday()) % 7)
         out.add(first_thursday + timedelta(days=21))
     return out
+
+
+def add_demo_duplicate(store: Store, *, now: datetime | None = None) -> str:
+    """A possible duplicate in a demo store, as the clinic server would have sent it: a VIP client
+    with history, and a newer record of the same name with another mobile number (for demos and
+    screenshots of the duplicates screen). Returns the review id."""
+    from sqlalchemy import select
+
+    from app.db.models import MergeReview
+
+    actor = Actor(staff_id=None, device_id=store.device_id, role=None, name="Glowdesk demo")
+    with unit_of_work(store, actor) as ctx:
+        at = now or ctx.now()
+        original = ctx.session.execute(
+            select(Patient).where(Patient.deleted.is_(False), Patient.vip.is_(True), Patient.phone.is_not(None),
+                                  Patient.email.is_not(None)).order_by(Patient.last_name, Patient.id).limit(1)
+        ).scalar_one()
+        newer = patient_repo.create(ctx, Patient(
+            clinic_id=original.clinic_id, first_name=original.first_name, last_name=original.last_name,
+            phone=normalize_phone("(415) 555-0187", "US"), email=None, tags=["new client"], consents={},
+            first_touch={"source": "meta_lead_ad", "at": _iso(at)}))
+        review = MergeReview(id=new_id(), clinic_id=original.clinic_id, patient_id=newer.id,
+                             candidate_id=original.id, reason="same_name_other_phone", status="open",
+                             opened_at=at - timedelta(hours=2), version=1, hlc=str(store.hlc.now()), deleted=False,
+                             created_at=at, updated_at=at)
+        ctx.session.add(review)
+        return review.id

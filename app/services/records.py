@@ -20,6 +20,7 @@ from app.repositories import appointments as appointment_repo
 from app.repositories import clinic as clinic_repo
 from app.repositories import desk_reads
 from app.repositories import leads as lead_repo
+from app.repositories import merge_reviews as review_repo
 from app.repositories import patients as patient_repo
 from app.repositories.context import Actor, Ctx
 from app.repositories.uow import unit_of_work
@@ -91,6 +92,8 @@ class ClientFile:
     timeline: Timeline
     leads: list[LeadLine]
     kind_counts: dict[str, int] = field(default_factory=dict)  # TIMELINE_KINDS name -> entries
+    #: the record asked for, when it was merged into this one (the screen follows to the survivor)
+    merged_from: str | None = None
 
 
 def kind_of(activity_type: str) -> str | None:
@@ -111,6 +114,8 @@ class RecordService:
         if actor.role:
             require(actor.role, Permission.PATIENT_READ)
         with unit_of_work(self.store, actor) as ctx:
+            asked = patient_id
+            patient_id = review_repo.surviving_id(ctx, patient_id) or patient_id
             patient = patient_repo.get(ctx, patient_id, purpose="record")
             if patient is None:
                 raise NotFoundError(GONE)
@@ -130,7 +135,8 @@ class RecordService:
                 if kind is not None:
                     counts[kind] = counts.get(kind, 0) + n
             ctx.session.expunge(patient)
-        return ClientFile(patient, appointments, timeline, leads, counts)
+        return ClientFile(patient, appointments, timeline, leads, counts,
+                          merged_from=asked if asked != patient_id else None)
 
     def timeline(self, *, actor: Actor, patient_id: str, kind: str | None = None,
                  before: datetime | None = None, limit: int = TIMELINE_PAGE) -> Timeline:
@@ -140,6 +146,7 @@ class RecordService:
         if kind is not None and kind not in TIMELINE_KINDS:
             raise ValueError(f"unknown timeline kind {kind!r}")
         with unit_of_work(self.store, actor) as ctx:
+            patient_id = review_repo.surviving_id(ctx, patient_id) or patient_id
             if patient_repo.get(ctx, patient_id, purpose="timeline") is None:
                 raise NotFoundError(GONE)
             return _timeline(ctx, _Names(ctx, self.clinic_id), patient_id, kind, before, limit)

@@ -234,6 +234,10 @@ class SyncClient:
         enrollment: Enrollment = self._parse(Enrollment, response)
         return enrollment
 
+    def post(self, path: str, *, staff_id: str | None, json: dict[str, Any]) -> httpx.Response:
+        """POST a request the server decides (``/api/v1`` + ``path``), acting as ``staff_id``."""
+        return self._request("POST", path, staff_id=staff_id, json=json)
+
     def me(self) -> dict[str, Any]:
         data: dict[str, Any] = self._request("GET", "/me").json()
         return data

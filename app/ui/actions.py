@@ -30,6 +30,7 @@ class ActionId(Enum):
     GO_TODAY = auto()
     GO_CLIENTS = auto()
     GO_LEADS = auto()
+    GO_DUPLICATES = auto()
     GO_SETTINGS = auto()
     SIGN_CHART = auto()
     COSIGN_CHART = auto()
@@ -77,6 +78,8 @@ SPECS: dict[ActionId, ActionSpec] = {
                                     Permission.PATIENT_READ),
     ActionId.GO_LEADS: ActionSpec("&Leads", ("Ctrl+3",), "inbox", "New leads and their follow-up",
                                   Permission.LEAD_READ),
+    ActionId.GO_DUPLICATES: ActionSpec("&Duplicates", ("Ctrl+4",), "clipboard",
+                                       "Possible duplicate clients to merge or tell apart", Permission.PATIENT_MERGE),
     ActionId.GO_SETTINGS: ActionSpec("&Settings", ("Ctrl+,",), "settings",
                                      "Services, rooms, devices and staff", Permission.SETTINGS_MANAGE,
                                      menu_role=QAction.MenuRole.PreferencesRole),
@@ -104,7 +107,8 @@ SPECS: dict[ActionId, ActionSpec] = {
 MENUS: tuple[tuple[str, tuple[ActionId | None, ...]], ...] = (
     ("&File", (ActionId.SYNC_NOW, ActionId.SYNC_REVIEW, None, ActionId.LOCK, ActionId.SWITCH_USER, None,
                ActionId.QUIT)),
-    ("&Go", (ActionId.GO_TODAY, ActionId.GO_CLIENTS, ActionId.GO_LEADS, None, ActionId.GO_SETTINGS)),
+    ("&Go", (ActionId.GO_TODAY, ActionId.GO_CLIENTS, ActionId.GO_LEADS, ActionId.GO_DUPLICATES, None,
+             ActionId.GO_SETTINGS)),
     ("&Clients", (ActionId.FIND, ActionId.NEW_PATIENT, ActionId.EDIT_PATIENT, ActionId.OPEN_RECORD,
                   ActionId.CLOSE_RECORD, None, ActionId.IMPORT_CLIENTS, None, ActionId.REFRESH)),
     ("C&harts", (ActionId.SIGN_CHART, ActionId.COSIGN_CHART)),

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from app.services.clinic_settings import ClinicSettings, ClinicSettingsService
 from app.services.leads import LeadBoard, LeadFilter, LeadService
+from app.services.merge_reviews import MergeReviewService, ReviewCase
 from app.services.patients import DuplicateCandidate, PatientService
 from app.services.records import RecordService, Timeline
 from app.services.staff import SignInChoice, sign_in, sign_in_choices
@@ -25,6 +26,7 @@ from app.services.status import collect_status
 from app.services.workspace import ClinicInfo, Workspace
 from app.ui.operations import Op, Operations
 from app.ui.patient_record import PatientRecord
+from app.ui.server_actions import ServerActions
 from core.permissions import Permission, has_permission
 
 #: change subjects broadcast by ``changes_did_happen``
@@ -33,6 +35,7 @@ AUDIT = "audit"
 LEAD = "lead"
 SETTINGS = "settings"  # services, rooms, devices, staff, clinic settings
 STAFF = "staff"
+MERGE_REVIEW = "merge_review"
 
 SEARCH_LIMIT = 50
 
@@ -60,6 +63,9 @@ class Desk:
         self._records = RecordService(store, clinic_id=clinic_id)
         self._leads = LeadService(store, clinic_id=clinic_id)
         self._settings = ClinicSettingsService(store, clinic_id=clinic_id)
+        self._reviews = MergeReviewService(store, clinic_id=clinic_id)
+        #: requests the clinic server decides (claims, merges): they need it online
+        self.server = ServerActions(ops, store, lambda: self.actor_id)
 
     @property
     def region(self) -> str:
@@ -194,6 +200,19 @@ class Desk:
                    on_failure: Failed = None) -> Op:
         actor, service = self.actor, self._leads
         return self._read(lambda: service.board(actor=actor, filter=lead_filter), on_success, "leads", on_failure)
+
+    def log_call(self, lead_id: str, *, on_success: Done, on_failure: Failed) -> Op:
+        actor, service = self.actor, self._leads
+        return self._write(lambda: service.log_call(actor=actor, lead_id=lead_id), on_success, {LEAD}, "log call",
+                           on_failure)
+
+    # --- possible duplicates ------------------------------------------------------------------
+
+    def merge_reviews(self, *, on_success: Callable[[list[ReviewCase]], None], on_failure: Failed = None) -> Op:
+        """Open reviews with both records (audited reads of both)."""
+        actor, service = self.actor, self._reviews
+        return self._write(lambda: service.open_cases(actor=actor), on_success, {AUDIT}, "possible duplicates",
+                           on_failure)
 
     # --- settings -----------------------------------------------------------------------------
 

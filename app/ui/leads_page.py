@@ -1,14 +1,23 @@
 """The Leads screen: the lead board with filters, the selected lead's details, and its client.
 
 Filters: status (open leads by default, with counts), source, owner (anyone, mine, unassigned,
-a person) and when it arrived. Enter or a double click opens the client record of the lead.
+a person) and when it arrived; managers also see the leads whose first reply was missed
+(escalated), with a banner while some still wait. Enter or a double click opens the client
+record of the lead.
+
+Live: each lead's owner (or who has claimed it, with the claim's time left) and its reply timer
+count down every second from the rows on screen (no store query per tick); data arriving by sync
+appears when ``changes_did_happen`` says leads changed (the main window calls :meth:`refresh`).
+The selected lead can be claimed and released (the clinic server decides; it needs to be
+online), and a call to it logged (works offline).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -29,21 +38,14 @@ from app.services.leads import (
     LeadFilter,
     LeadRow,
 )
-from app.ui import theme
 from app.ui.errors import user_message
-from app.ui.formatting import (
-    LEAD_STATUS,
-    display_ago,
-    display_phone,
-    display_when,
-    source_label,
-    status_label,
-    status_tone,
-)
-from app.ui.models.lead_list_model import LeadListModel, person
+from app.ui.formatting import LEAD_STATUS, source_label, status_label
+from app.ui.leads_detail import LeadDetail
+from app.ui.models.lead_list_model import LeadListModel
 from app.ui.operations import Op
 from app.ui.tables import RowTable
-from app.ui.widgets import chip, icon_label, label, row
+from app.ui.widgets import icon_label, label, row
+from core.permissions import Permission
 
 #: status filter buttons: (key, label, statuses; None: all)
 STATUS_FILTERS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
@@ -54,6 +56,8 @@ STATUS_FILTERS: tuple[tuple[str, str, tuple[str, ...] | None], ...] = (
 PERIODS = (("all", "Arrived any time"), ("today", "Last 24 hours"), ("7d", "Last 7 days"), ("30d", "Last 30 days"),
            ("90d", "Last 90 days"))
 MINE = "__mine__"
+#: how often the timers are redrawn (milliseconds)
+TICK_MS = 1000
 
 
 class LeadsPage(QWidget):
@@ -67,7 +71,7 @@ class LeadsPage(QWidget):
         self._op: Op | None = None
         self._generation = 0
         self._status = "open"
-        self.model = LeadListModel(self, tz=desk.tz())
+        self.model = LeadListModel(self, tz=desk.tz(), me=desk.actor_id)
         self.table = RowTable(self.model, name="LeadsTable")
         self.table.activated_row.connect(self._open_row)
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._show_detail())
@@ -82,6 +86,13 @@ class LeadsPage(QWidget):
             group.addButton(button)
             self.status_buttons[key] = button
         self.status_buttons["open"].setChecked(True)
+        self.escalated = QPushButton("Missed reply")
+        self.escalated.setObjectName("LeadEscalated")
+        self.escalated.setProperty("kind", "segment")
+        self.escalated.setCheckable(True)
+        self.escalated.setToolTip("Only leads whose first reply was missed and escalated")
+        self.escalated.toggled.connect(lambda _on: self.refresh())
+        self.escalated.setVisible(desk.can(Permission.LEAD_ASSIGN))
         self.source = QComboBox()
         self.source.setObjectName("LeadSource")
         self.source.addItem("All sources", None)
@@ -104,14 +115,16 @@ class LeadsPage(QWidget):
         self._list = QStackedWidget()
         self._list.addWidget(self.table)
         self._list.addWidget(self.empty)
-        self.detail = _LeadDetail(desk)
+        self.detail = LeadDetail(desk)
         self.detail.open_client.connect(self.open_client.emit)
+        self.banner = self._banner()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(28, 20, 24, 16)
         layout.setSpacing(12)
         layout.addLayout(row(label("Leads", name="PageTitle"), None))
-        layout.addLayout(row(*self.status_buttons.values(), spacing=6))
+        layout.addWidget(self.banner)
+        layout.addLayout(row(*self.status_buttons.values(), self.escalated, spacing=6))
         for combo in (self.source, self.owner, self.period):
             combo.setMinimumWidth(170)
         layout.addLayout(row(icon_label("filter", size=16), self.source, self.owner, self.period, None, self.count,
@@ -121,7 +134,36 @@ class LeadsPage(QWidget):
         body.addWidget(self._list, 1)
         body.addWidget(self.detail)
         layout.addLayout(body, 1)
+        self.clock = QTimer(self)
+        self.clock.setInterval(TICK_MS)
+        self.clock.timeout.connect(self.tick)
         self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self.tick()  # the timers are right the moment the screen shows
+        self.clock.start()
+
+    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt's name
+        self.clock.stop()  # nobody sees the timers: no ticking
+        super().hideEvent(event)
+
+    def _banner(self) -> QFrame:
+        banner = QFrame()
+        banner.setObjectName("EscalationBanner")
+        line = QHBoxLayout(banner)
+        line.setContentsMargins(12, 8, 12, 8)
+        line.setSpacing(10)
+        line.addWidget(icon_label("alert", size=16, color="danger"))
+        self.banner_text = label("", name="EscalationText", wrap=True)
+        line.addWidget(self.banner_text, 1)
+        show = QPushButton("Show them")
+        show.setObjectName("ShowEscalated")
+        show.setProperty("kind", "ghost")
+        show.clicked.connect(self.show_escalated)
+        line.addWidget(show)
+        banner.hide()
+        return banner
 
     # --- filters ------------------------------------------------------------------------------
 
@@ -131,7 +173,7 @@ class LeadsPage(QWidget):
         if owner == MINE:
             owner = self.desk.actor_id or UNASSIGNED
         return LeadFilter(statuses=statuses, source=self.source.currentData(), owner_id=owner,
-                          period=self.period.currentData())
+                          period=self.period.currentData(), escalated=self.escalated.isChecked())
 
     def set_status(self, key: str) -> None:
         self._status = key
@@ -146,6 +188,9 @@ class LeadsPage(QWidget):
 
     def set_period(self, period: str) -> None:
         self.period.setCurrentIndex(max(self.period.findData(period), 0))
+
+    def show_escalated(self) -> None:
+        self.escalated.setChecked(True)
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -164,6 +209,12 @@ class LeadsPage(QWidget):
         self._op = self.desk.lead_board(self.current_filter(), on_success=lambda b: self._show(generation, b),
                                         on_failure=lambda exc: self._failed(generation, exc))
 
+    def tick(self) -> None:
+        """Redraw the timers for the time now (from the rows on screen; no store query)."""
+        now = self.desk.now()
+        self.model.tick(now)
+        self.detail.tick(now)
+
     def _show(self, generation: int, board: LeadBoard) -> None:
         if generation != self._generation:
             return
@@ -175,6 +226,12 @@ class LeadsPage(QWidget):
         for key, text, statuses in STATUS_FILTERS:
             n = sum(counts.values()) if statuses is None else sum(counts.get(s, 0) for s in statuses)
             self.status_buttons[key].setText(f"{text}  {n:,}" if n else text)
+        waiting = board.escalations
+        self.banner.setVisible(bool(waiting) and self.desk.can(Permission.LEAD_ASSIGN)
+                               and not self.escalated.isChecked())
+        self.banner_text.setText("1 lead missed its first-reply time and is still waiting for an answer."
+                                 if waiting == 1 else f"{waiting} leads missed their first-reply time and are still "
+                                 "waiting for an answer.")
         more = " (the newest shown)" if board.limited else ""
         self.count.setText(f"{len(board.rows):,} lead{'s' if len(board.rows) != 1 else ''}{more}")
         if board.rows:
@@ -209,7 +266,7 @@ class LeadsPage(QWidget):
         return lead
 
     def _show_detail(self) -> None:
-        self.detail.show_lead(self.current_lead())
+        self.detail.show_lead(self.current_lead(), self.model.now)
 
     def _open_row(self, index: int) -> None:
         lead: LeadRow | None = self.model.row(index)
@@ -218,81 +275,3 @@ class LeadsPage(QWidget):
 
     def open_current(self) -> None:
         self._open_row(self.table.current_row())
-
-
-class _LeadDetail(QFrame):
-    open_client = Signal(str)
-
-    def __init__(self, desk: Any) -> None:
-        super().__init__()
-        self.setObjectName("Card")
-        self.setFixedWidth(290)
-        self._desk = desk
-        self._lead: LeadRow | None = None
-        self.name = label("", name="DialogTitle", wrap=True)
-        self.status_chip = chip("", tone="neutral")
-        self.source_chip = chip("", tone="neutral")
-        self.facts = label("", kind="value", wrap=True)
-        self.message = label("", kind="value", wrap=True, selectable=True)
-        self.button = QPushButton(theme.icon("user", "on-accent"), "Open client record")
-        self.button.setObjectName("OpenLeadClient")
-        self.button.setProperty("kind", "primary")
-        self.button.clicked.connect(self._open)
-        self.note = label("", kind="muted", wrap=True)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(18, 16, 18, 16)
-        layout.setSpacing(10)
-        layout.addWidget(self.name)
-        layout.addLayout(row(self.status_chip, self.source_chip, spacing=6))
-        layout.addWidget(self.facts)
-        self.message_title = label("MESSAGE", kind="section")
-        layout.addWidget(self.message_title)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
-        layout.addWidget(self.note)
-        layout.addWidget(self.button)
-        self.show_lead(None)
-
-    def _open(self) -> None:
-        if self._lead is not None and self._lead.patient_id:
-            self.open_client.emit(self._lead.patient_id)
-
-    def show_lead(self, lead: LeadRow | None) -> None:
-        self._lead = lead
-        for widget in (self.status_chip, self.source_chip, self.message_title, self.message):
-            widget.setVisible(lead is not None)
-        if lead is None:
-            self.name.setText("No lead selected")
-            self.facts.setText("")
-            self.button.setEnabled(False)
-            self.note.setText("")
-            return
-        self.name.setText(person(lead))
-        _set_chip(self.status_chip, status_label(LEAD_STATUS, lead.status), status_tone(LEAD_STATUS, lead.status))
-        _set_chip(self.source_chip, source_label(lead.source), "neutral")
-        tz, today, now = self._desk.tz(), self._desk.today(), self._desk.now()
-        lines = [f"Arrived {display_when(lead.received_at, tz, today)} ({display_ago(lead.received_at, now)} ago)"]
-        if lead.first_reply_at:
-            wait = display_ago(lead.received_at, lead.first_reply_at)
-            lines.append(f"First reply after {wait}" if wait != "just now" else "Answered within a minute")
-        else:
-            lines.append("Not answered yet")
-        if lead.service_interest:
-            lines.append(f"Interested in {lead.service_interest}")
-        if lead.phone:
-            lines.append(display_phone(lead.phone, self._desk.region))
-        lines.append(f"Owner: {lead.owner or 'nobody yet'}")
-        if lead.utm_campaign:
-            lines.append(f"Campaign {lead.utm_campaign}")
-        self.facts.setText("\n".join(lines))
-        self.message.setText(lead.message or "No message.")
-        self.button.setEnabled(bool(lead.patient_id))
-        self.note.setText("" if lead.patient_id else "This lead is not linked to a client yet.")
-
-
-def _set_chip(widget: Any, text: str, tone: str) -> None:
-    widget.setText(text)
-    if widget.property("tone") != tone:
-        widget.setProperty("tone", tone)
-        widget.style().unpolish(widget)
-        widget.style().polish(widget)

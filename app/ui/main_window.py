@@ -29,7 +29,8 @@ from PySide6.QtWidgets import (
 from app.ui import theme
 from app.ui.actions import ActionId, Actions
 from app.ui.clients_page import ClientsPage
-from app.ui.desk import LEAD, PATIENT, SETTINGS, STAFF, Desk, StoreSummary
+from app.ui.desk import LEAD, MERGE_REVIEW, PATIENT, SETTINGS, STAFF, Desk, StoreSummary
+from app.ui.duplicates_page import DuplicatesPage
 from app.ui.formatting import display_count, role_label
 from app.ui.leads_page import LeadsPage
 from app.ui.message_watch import MessageWatch
@@ -221,7 +222,7 @@ class MainWindow(QMainWindow):
         self.page_key = None
         factories = {"today": lambda: make_today(self.desk, self.page_stack),
                      "clients": lambda: ClientsPage(self.desk), "leads": lambda: LeadsPage(self.desk),
-                     "settings": lambda: SettingsPage(self.desk)}
+                     "duplicates": lambda: DuplicatesPage(self.desk), "settings": lambda: SettingsPage(self.desk)}
         for spec in pages_for(self.desk.actor_role):
             page = factories[spec.key]()
             self.pages[spec.key] = page
@@ -322,6 +323,9 @@ class MainWindow(QMainWindow):
         leads = self.pages.get("leads")
         if isinstance(leads, LeadsPage) and (changes & {LEAD, PATIENT, STAFF}):
             leads.refresh()
+        duplicates = self.pages.get("duplicates")
+        if isinstance(duplicates, DuplicatesPage) and (changes & {MERGE_REVIEW, PATIENT}):
+            duplicates.refresh()
         if STAFF in changes:
             self.signin.reload()
         settings = self.pages.get("settings")
@@ -350,6 +354,7 @@ class MainWindow(QMainWindow):
         on(ActionId.GO_TODAY, lambda: self.show_page("today"))
         on(ActionId.GO_CLIENTS, lambda: self.show_page("clients"))
         on(ActionId.GO_LEADS, lambda: self.show_page("leads"))
+        on(ActionId.GO_DUPLICATES, lambda: self.show_page("duplicates"))
         on(ActionId.GO_SETTINGS, lambda: self.show_page("settings"))
         on(ActionId.SYNC_NOW, self.sync.sync_now)
         on(ActionId.SYNC_REVIEW, self.open_sync_review)

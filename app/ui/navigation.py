@@ -27,6 +27,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("today", "Today", "calendar", Permission.APPOINTMENT_READ, "Ctrl+1"),
     PageSpec("clients", "Clients", "users", Permission.PATIENT_READ, "Ctrl+2"),
     PageSpec("leads", "Leads", "inbox", Permission.LEAD_READ, "Ctrl+3"),
+    PageSpec("duplicates", "Duplicates", "clipboard", Permission.PATIENT_MERGE, "Ctrl+4"),
     PageSpec("settings", "Settings", "settings", Permission.SETTINGS_MANAGE, "Ctrl+,"),
 )
 

@@ -8,7 +8,8 @@ keychain), opens the main window offscreen at a fixed size, and saves:
 - ``client-record.png``: a client's record (one with alerts, tags, visits and a lead);
 - ``messages.png``: the Messages tab of a client with an unread reply, a template picked;
 - ``unread.png``: Clients with nothing searched: the clients with unread messages;
-- ``leads.png``: the Leads list, every status, a lead selected;
+- ``leads.png``: the Leads list, open leads, the newest selected (its reply timer running, claimed);
+- ``duplicates.png``: a possible duplicate, the two records side by side;
 - ``settings.png``: Settings, the service menu;
 - ``templates.png``: Settings, the clinic's text templates;
 - ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build;
@@ -110,10 +111,19 @@ def _take(outdir: Path, home: Path) -> list[Path]:
 
         window.show_page("leads")
         leads = window.pages["leads"]
-        leads.set_status("all")
+        leads.set_status("open")
         _wait(app, lambda: not leads.loading and leads.model.rowCount() > 0)
-        leads.table.selectRow(min(2, leads.model.rowCount() - 1))
+        leads.table.selectRow(0)
         written.append(_save(app, window, outdir / "leads.png"))
+
+        from app.services.demo import add_demo_duplicate
+
+        done: list[Any] = []
+        ops.run_db(lambda: add_demo_duplicate(workspace.store), on_success=done.append, writes={"merge_review"})
+        window.show_page("duplicates")
+        duplicates = window.pages["duplicates"]
+        _wait(app, lambda: bool(done) and bool(duplicates.cases))
+        written.append(_save(app, window, outdir / "duplicates.png"))
 
         window.show_page("settings")
         settings = window.pages["settings"]

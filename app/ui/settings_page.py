@@ -83,7 +83,8 @@ SECTIONS = (
     Section("staff", "Staff", "Who works here, their role (it decides what they can see and do) and their "
             "sign-in PIN.", (
                 Col("Name", lambda s: s.display_name, None, bold=True),
-                Col("Role", lambda s: role_label(s.role), 140), Col("Title", lambda s: s.title or "", 240, muted=True),
+                Col("Role", lambda s: role_label(s.role), 140), Col("Title", lambda s: s.title or "", 200, muted=True),
+                Col("Working hours", lambda s: s.working_hours or "Opening hours", 220, muted=True),
                 Col("PIN", lambda s: "Set" if s.has_pin else "Not set", 80, tone=lambda s: "ok" if s.has_pin
                     else "warn"),
                 Col("", _active, 90, tone=_tone))),
@@ -286,7 +287,10 @@ class SettingsPage(QWidget):
                   Field("role", "Role", "choice", tuple((r, role_label(r)) for r in roles)),
                   Field("pin", "New PIN" if item else "PIN", "password",
                         hint="4 to 6 digits" + ("; leave empty to keep the current PIN" if item else "")),
-                  Field("email", "Email"), Field("phone", "Phone"), Field("active", "Active (can sign in)", "check"))
+                  Field("email", "Email"), Field("phone", "Phone"),
+                  Field("working_hours", "Working hours (who is on shift for new leads)", wide=True,
+                        hint="Such as Mon-Fri 9:00-17:00; Sat 10:00-14:00. Empty: the clinic's opening hours."),
+                  Field("active", "Active (can sign in)", "check"))
         return fields, ({**vars(item), "pin": ""} if item else {"role": "front_desk", "active": True})
 
 

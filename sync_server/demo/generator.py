@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 from core.email import email_match_key
 from core.ids import new_id
 from core.permissions import Role
+from core.routing import clinic_hours, parse_policy, sla_due
 from core.states import ACTIVE_APPOINTMENT_STATES
 from core.states import AppointmentStatus as A
 from core.states import DepositStatus as D
@@ -251,6 +252,30 @@ STAFF: tuple[StaffSpec, ...] = (
     StaffSpec("sam", "Sam Taylor", Role.FRONT_DESK, "Patient Coordinator (float)", "7777", "#2A363B"),
 )
 DESK_BY_LOCATION = {"sf": ("felix", "felix", "sam"), "pa": ("daisy", "daisy", "sam")}
+#: the front desk's weekly rota (providers work their shifts; owner and manager the opening hours)
+DESK_HOURS: dict[str, dict[str, list[list[str]]]] = {
+    "felix": {d: [["08:30", "17:30"]] for d in ("mon", "tue", "wed", "thu", "fri")},
+    "daisy": {d: [["09:00", "18:00"]] for d in ("tue", "wed", "thu", "fri", "sat")},
+    "sam": {d: [["10:00", "19:00"]] for d in ("mon", "wed", "fri", "sat")},
+}
+#: the demo's lead routing (staff by key; ids are filled in): laser leads to the laser
+#: specialists, VIPs to the manager, the rest round robin among the front desk on shift
+DEMO_ROUTING: dict[str, Any] = {
+    "rules": [
+        {"kind": "service", "match": ["laser", "ipl", "hair removal", "tattoo"], "staff": ["elena", "jasmine"]},
+        {"kind": "vip", "staff": ["manager"]},
+        {"kind": "round_robin", "roles": ["front_desk"]},
+    ],
+    "fallback": "manager", "claim_minutes": 10, "after_hours": "next_opening",
+}
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def staff_hours(spec: StaffSpec) -> dict[str, list[list[str]]]:
+    if spec.key in DESK_HOURS:
+        return DESK_HOURS[spec.key]
+    return {_WEEKDAYS[day]: [[f"{start:02d}:00", f"{end:02d}:00"]] for day, (_loc, start, end) in
+            sorted(spec.shifts.items())}
 
 NAMES: dict[str, tuple[float, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "anglo": (27, (
@@ -594,12 +619,22 @@ class _Generator:
 
     # --- the clinic ----------------------------------------------------------------------------
 
+    def routing_settings(self) -> dict[str, Any]:
+        ids = {spec.key: new_id() for spec in STAFF}
+        self._preset_ids = ids
+        rules = [{**r, "staff": [ids[k] for k in r["staff"]]} if "staff" in r else dict(r)
+                 for r in DEMO_ROUTING["rules"]]
+        settings = {**DEMO_ROUTING, "rules": rules, "fallback": ids[DEMO_ROUTING["fallback"]]}
+        self.policy = parse_policy(settings)
+        self.hours = clinic_hours({})
+        return settings
+
     def build_clinic(self) -> None:
         cid = self.clinic_id
         self.add("clinic", {
             "id": cid, "name": CLINIC_NAME, "slug": self.slug, "timezone": TIMEZONE, "region": "US",
             "currency": "USD", "phone": "+14155550100",
-            "settings": {"website": WEBSITE, "lead_sla_minutes": {"hot": 5, "warm": 15, "cold": 60},
+            "settings": {"website": WEBSITE, "lead_routing": self.routing_settings(),
                          "quiet_hours": {"start": "20:00", "end": "08:00"},
                          "deposit_policy": {"late_cancel_hours": 24, "version": 3,
                                             "text": "A deposit holds your appointment. Cancel or reschedule at "
@@ -622,13 +657,14 @@ class _Generator:
             self.add("device", {"id": did, "clinic_id": cid, "location_id": self.location_ids[loc], "name": name,
                                 "kind": kind, "model": model, "active": True})
         for spec in STAFF:
-            sid = new_id()
+            sid = self._preset_ids[spec.key]
             self.staff_ids[spec.key] = sid
             self.staff.append(StaffMember(sid, spec.name, spec.role, spec.pin))
             first = spec.name.replace("Dr. ", "").split()[0].lower()
             self.add("staff", {"id": sid, "clinic_id": cid, "display_name": spec.name, "role": spec.role.value,
                                "title": spec.title, "email": f"{first}@lumiere-aesthetics.example", "phone": None,
-                               "pin_hash": None, "color": spec.color, "active": True})
+                               "pin_hash": None, "color": spec.color, "active": True,
+                               "working_hours": staff_hours(spec)})
         for s in SERVICES:
             self.service_ids[s.key] = new_id()
             self.add("service", {
@@ -734,7 +770,7 @@ class _Generator:
                 "medical_alerts": self.rng.choice(MEDICAL_ALERTS) if self.rng.random() < 0.08 else None,
                 "consents": {}, "tags": tags, "vip": vip, "first_touch": {},
                 "notes": self.rng.choice(PATIENT_NOTES) if self.rng.random() < 0.05 else None,
-                "external_ref": None,
+                "external_ref": None, "merged_into": None,
             }
             if not from_lead:
                 source = self.pick((("referral", 30), ("walk_in", 10), ("google_ads", 15), ("web_form", 15),
@@ -753,8 +789,9 @@ class _Generator:
     # --- leads ----------------------------------------------------------------------------------
 
     def lead_time(self, index: int, total: int) -> datetime:
-        if index >= total - 2:  # something new on the lead board
-            return self.between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+        if index >= total - 2:  # something new on the lead board; the newest just arrived (its timer runs)
+            moment = self.between(self.now - timedelta(hours=2), self.now - timedelta(minutes=5))
+            return self.now - timedelta(seconds=100) if index == total - 1 else moment
         day = self.window_start + timedelta(days=self.rng.randint(0, self.days - 1))
         minute = int(min(23 * 60 + 30, max(6 * 60, self.rng.gauss(15 * 60, 3.6 * 60))))
         return min(self.local(day, minute) + timedelta(seconds=self.rng.randint(0, 59)),
@@ -821,7 +858,7 @@ class _Generator:
                              "ad_id", "form_id", "external_id")),
             "owner_id": self.staff_ids[rng.choice(DESK_BY_LOCATION[home])],
             "claimed_by": None, "claimed_at": None, "claim_expires_at": None, "first_reply_at": None,
-            "received_at": utc_text(received),
+            "received_at": utc_text(received), "sla_due_at": None, "escalated_at": None, "escalated_to": None,
         }
         if campaign is not None:
             ad = rng.choice(campaign["ads"])
@@ -858,6 +895,12 @@ class _Generator:
             reply = self.first_reply(received, source)
             if reply <= self.now:
                 lead["first_reply_at"] = utc_text(reply)
+            due = sla_due(received, source, self.policy, tz=self.tz, clinic=self.hours)
+            if due is not None:
+                lead["sla_due_at"] = utc_text(due)
+                if due < min(reply, self.now):  # missed: the manager was told a minute later
+                    lead["escalated_at"] = utc_text(min(due + timedelta(minutes=1), self.now))
+                    lead["escalated_to"] = self.staff_ids["manager"]
             owner.acquired = received
             touch = {"source": source, "at": utc_text(received), "lead_id": lead["id"]}
             touch.update({k: lead[k] for k in ("utm_source", "utm_medium", "utm_campaign", "utm_content",

@@ -108,6 +108,9 @@ def seed_demo(
     counts = {entity: demo.count(entity) for entity in generator.ENTITY_ORDER}
     audit.append(session, clinic_id=clinic.id, actor=actor, action="demo.seed", entity="clinic",
                  entity_id=clinic.id, detail={"rows": total, "counts": counts, "seed": seed}, now=now)
+    from sync_server.leads import routing
+
+    routing.start_sweep(session, clinic_id=clinic.id, now=now)  # the demo's lead timers run like a real clinic's
     session.flush()
     if progress is not None:
         progress(total, total)

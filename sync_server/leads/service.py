@@ -4,7 +4,9 @@
 client (:func:`sync_server.patients.service.match_or_create`), creates the ``lead`` record with
 its attribution (UTMs, click ids, landing page, referrer, Meta form / campaign / ad set / ad
 ids; insert-only, as the catalogue says), records a ``lead.received`` timeline entry, gives a new
-client their ``first_touch``, and asks messaging for the instant acknowledgement. A lead seen
+client their ``first_touch``, routes it (:mod:`sync_server.leads.routing`: an owner by the clinic's
+assignment rules and a reply deadline by its source, with a ``lead.assigned`` entry), and asks
+messaging for the instant acknowledgement. A lead seen
 before (same source and external id, e.g. a Meta lead delivered by webhook and found again by
 the sweep) is not created twice. A submission flagged by spam protection becomes a lead in
 state ``spam`` without a client record (its contact details kept on the timeline entry) so staff
@@ -20,6 +22,7 @@ from typing import Any
 from core.ids import new_id
 from core.states import LeadStatus
 from core.sync import ENTITIES
+from sync_server.leads import routing
 from sync_server.patients import service as patients
 from sync_server.patients.service import Person
 from sync_server.records.service import ServerWrites
@@ -64,6 +67,7 @@ class IntakeResult:
     duplicate: bool = False
     review_id: str | None = None
     acknowledgement_id: str | None = None
+    owner_id: str | None = None
 
 
 def _fit(entity: str, name: str, value: Any) -> Any:
@@ -106,6 +110,11 @@ def intake(writes: ServerWrites, *, lead: LeadIntake, region: str, timezone: str
         "received_at": received,
         **attribution,
     }
+    decided: routing.Plan | None = None
+    if match is not None:
+        decided = routing.plan(writes, source=lead.source, service_interest=lead_fields["service_interest"],
+                               vip=bool(match.data.get("vip")), received_at=lead.received_at)
+        lead_fields.update(decided.fields())
     writes.insert("lead", lead_fields, entity_id=lead_id)
     payload: dict[str, Any] = {"source": lead.source, "service_interest": lead_fields["service_interest"],
                                **{k: v for k, v in lead.details.items() if v is not None}}
@@ -123,6 +132,8 @@ def intake(writes: ServerWrites, *, lead: LeadIntake, region: str, timezone: str
         "patient_id": match.patient_id if match else None, "lead_id": lead_id, "type": "lead.received",
         "actor_id": None, "occurred_at": received, "payload": payload,
     })
+    if decided is not None and match is not None:
+        routing.record_plan(writes, lead_id=lead_id, patient_id=match.patient_id, decided=decided)
     ack_id = None
     if match is not None and lead.acknowledge:
         from sync_server.messaging import service as messaging
@@ -130,4 +141,5 @@ def intake(writes: ServerWrites, *, lead: LeadIntake, region: str, timezone: str
         ack_id = messaging.acknowledge_lead(writes, patient_id=match.patient_id, lead_id=lead_id, source=lead.source,
                                             timezone=timezone)
     return IntakeResult(lead_id, match.patient_id if match else None, bool(match and match.created),
-                        review_id=match.review_id if match else None, acknowledgement_id=ack_id)
+                        review_id=match.review_id if match else None, acknowledgement_id=ack_id,
+                        owner_id=decided.assignment.staff_id if decided else None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,3 +54,16 @@ def opt_out(session: Session, *, clinic_id: str, phone: str) -> SmsOptOut | None
 def put_opt_out(session: Session, row: SmsOptOut) -> None:
     session.merge(row)
     session.flush()
+
+
+def move_patient(session: Session, *, clinic_id: str, from_patient: str, to_patient: str, now: datetime) -> int:
+    """Give one client's messages to another (a merge of records); the number moved."""
+    from typing import Any, cast
+
+    from sqlalchemy import CursorResult, update
+
+    result = cast(CursorResult[Any], session.execute(
+        update(Message).where(Message.clinic_id == clinic_id, Message.patient_id == from_patient)
+        .values(patient_id=to_patient, updated_at=now).execution_options(synchronize_session=False)
+    ))
+    return int(result.rowcount or 0)

@@ -264,6 +264,9 @@ def queue_outbound(
                      dedupe_key=f"{SEND_JOB}:{message.id}", now=writes.now, run_after=run_after)
         if kind == "manual" and patient_id:
             _first_reply(writes, patient_id=patient_id)
+            from sync_server.leads import routing as lead_routing
+
+            lead_routing.contact_made(writes, patient_id=patient_id, staff_id=author_staff_id, kind="text")
     return message
 
 
@@ -620,3 +623,10 @@ def get_message(session: Session, *, clinic_id: str, message_id: str) -> Message
     if message is None:
         raise NotFoundError("There is no such message in this clinic.")
     return message
+
+
+def move_patient_messages(session: Session, *, clinic_id: str, from_patient: str, to_patient: str,
+                          now: datetime) -> int:
+    """A merge of two client records: the merged-away record's thread joins the survivor's."""
+    return repository.move_patient(session, clinic_id=clinic_id, from_patient=from_patient, to_patient=to_patient,
+                                   now=now)

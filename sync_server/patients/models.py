@@ -13,7 +13,12 @@ from sync_server.orm import Base, ClinicOwned
 class MergeReview(ClinicOwned, Base):
     """An uncertain match kept for staff: ``patient_id`` was created for someone who may be
     ``candidate_id`` (same name, different phone...). Never merged silently; staff decide on the
-    desktop (the timeline of both records shows a ``patient.merge_review`` entry)."""
+    desktop (the timeline of both records shows a ``patient.merge_review`` entry).
+
+    ``status``: ``open`` → ``merged`` (``survivor_id`` kept, the other record a tombstone) or
+    ``dismissed`` (not the same person; the pair is never proposed again). Every change is
+    mirrored to the server-only ``merge_review`` sync entity of the same id, which is how the
+    desktops list them."""
 
     __tablename__ = "merge_review"
     __table_args__ = (Index(None, "clinic_id", "status"),)
@@ -25,3 +30,5 @@ class MergeReview(ClinicOwned, Base):
     status: Mapped[str] = mapped_column(String(12), default="open")
     created_at: Mapped[datetime]
     resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(36))
+    survivor_id: Mapped[str | None] = mapped_column(String(36))

@@ -108,10 +108,16 @@ def _review_same_name(writes: ServerWrites, *, patient_id: str, first: str, last
     ]
     if not candidates:
         return None
-    candidate_id, _ = candidates[0]
+    return open_review(writes, patient_id=patient_id, candidate_id=candidates[0][0], reason="same_name_other_phone")
+
+
+def open_review(writes: ServerWrites, *, patient_id: str, candidate_id: str, reason: str) -> str:
+    """A possible duplicate for staff: the review row, its sync row (the desktops' copy) and a
+    ``patient.merge_review`` entry on both records' timelines."""
     review = MergeReview(id=new_id(), clinic_id=writes.clinic_id, patient_id=patient_id, candidate_id=candidate_id,
-                         reason="same_name_other_phone", status="open", created_at=writes.now)
+                         reason=reason, status="open", created_at=writes.now)
     repository.add_review(writes.session, review)
+    mirror_review(writes, review)
     for subject, other in ((patient_id, candidate_id), (candidate_id, patient_id)):
         writes.append("activity", {
             "patient_id": subject, "lead_id": None, "type": "patient.merge_review", "actor_id": None,
@@ -119,6 +125,32 @@ def _review_same_name(writes: ServerWrites, *, patient_id: str, first: str, last
                                                      "reason": review.reason},
         })
     return review.id
+
+
+def review_fields(review: MergeReview) -> dict[str, Any]:
+    from sync_server.sync.service import iso
+
+    return {"patient_id": review.patient_id, "candidate_id": review.candidate_id, "reason": review.reason,
+            "status": review.status, "opened_at": iso(review.created_at), "resolved_at": iso(review.resolved_at),
+            "resolved_by": review.resolved_by, "survivor_id": review.survivor_id}
+
+
+def mirror_review(writes: ServerWrites, review: MergeReview) -> None:
+    """Write the review's sync row (the desktops' read-only copy) as the review now is."""
+    fields = review_fields(review)
+    if writes.row("merge_review", review.id) is None:
+        writes.insert("merge_review", fields, entity_id=review.id)
+    else:
+        writes.update("merge_review", review.id, fields)
+
+
+def publish_reviews(writes: ServerWrites) -> int:
+    """Give open reviews made before they were synced (server revision 0006) their sync row."""
+    missing = [r for r in repository.open_reviews(writes.session, clinic_id=writes.clinic_id)
+               if writes.row("merge_review", r.id) is None]
+    for review in missing:
+        mirror_review(writes, review)
+    return len(missing)
 
 
 def open_reviews(writes: ServerWrites) -> list[MergeReview]:

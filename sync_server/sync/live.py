@@ -145,6 +145,19 @@ class LiveHub:
 
     # --- notifications ---------------------------------------------------------------------
 
+    def notify_after_commit(self, session: Any) -> None:
+        """Notify once ``session``'s transaction commits, if it wrote synced rows (the
+        ``glowdesk.high_water`` that :class:`sync_server.records.service.ServerWrites` leaves);
+        for endpoints whose changes should reach the desktops at once, not at the next poll."""
+        from sqlalchemy import event
+
+        def committed(_session: Any) -> None:
+            high = _session.info.get("glowdesk.high_water")
+            if high is not None:
+                self.notify(*high)
+
+        event.listen(session, "after_commit", committed, once=True)
+
     def notify(self, clinic_id: str, seq: int) -> None:
         """A push of ``clinic_id`` committed up to ``seq`` (any thread)."""
         loop = self._loop

@@ -121,6 +121,8 @@ class _Push:
     hlc: HybridLogicalClock
     staff_cache: dict[str, StaffIdentity | None] = field(default_factory=dict)
     timezone: str | None = None
+    #: patient id -> the record it was merged into (None: not merged), per push
+    survivors: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def clinic_id(self) -> str:
@@ -231,6 +233,7 @@ def _decide(ctx: _Push, m: Mutation) -> tuple[MutationResult, StaffIdentity | No
     current = state_of(row) if row is not None else RowState.absent(spec.name, m.entity_id)
     if m.staff_id is None:
         m = m.model_copy(update={"staff_id": staff.id})  # stamps name the acting staff member
+    m = _follow_merges(ctx, m)
 
     outcome = merge_update(current, m, authority="client")
     if not outcome.changed:
@@ -264,6 +267,30 @@ def _decide(ctx: _Push, m: Mutation) -> tuple[MutationResult, StaffIdentity | No
         now=ctx.now,
     )
     return outcome.to_result(mid, server_seq=seq, current=change_of(row)), staff
+
+
+def _follow_merges(ctx: _Push, m: Mutation) -> Mutation:
+    """A change made (offline) for a client record that has since been merged into another one
+    lands on the surviving record: its ``patient_id`` is rewritten to the survivor."""
+    target = m.fields.get("patient_id") if m.entity != "merge_review" else None
+    if not isinstance(target, str):
+        return m
+    if target not in ctx.survivors:
+        survivor: str | None = None
+        seen: set[str] = set()
+        current = target
+        while current not in seen:
+            seen.add(current)
+            row = repository.get_row(ctx.session, clinic_id=ctx.clinic_id, entity="patient", entity_id=current)
+            following = row.data.get("merged_into") if row is not None and row.deleted else None
+            if not isinstance(following, str):
+                break
+            survivor = current = following
+        ctx.survivors[target] = survivor
+    survivor = ctx.survivors[target]
+    if survivor is None:
+        return m
+    return m.model_copy(update={"fields": {**m.fields, "patient_id": survivor}})
 
 
 def _book(ctx: _Push, new: RowState) -> tuple[booking.Hold | None, RowState]:

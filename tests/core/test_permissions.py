@@ -55,3 +55,10 @@ def test_refunds_are_not_for_the_desk_or_providers() -> None:
 def test_an_unknown_role_is_an_error_not_a_permission() -> None:
     with pytest.raises(ValueError):
         has_permission("janitor", Permission.PATIENT_READ)
+
+
+def test_managers_assign_leads_and_hear_about_missed_replies_the_desk_merges_duplicates() -> None:
+    assert {r for r in Role if has_permission(r, Permission.LEAD_ASSIGN)} == {Role.OWNER, Role.MANAGER}
+    assert {r for r in Role if has_permission(r, Permission.PATIENT_MERGE)} == {Role.OWNER, Role.MANAGER,
+                                                                                 Role.FRONT_DESK}
+    assert not has_permission(Role.PROVIDER, Permission.LEAD_WRITE)  # providers see leads, do not claim them

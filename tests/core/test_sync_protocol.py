@@ -121,11 +121,12 @@ def test_catalogue_matches_the_desktop_tables() -> None:
 
 def test_entity_kinds_and_ownership() -> None:
     assert APPEND_ONLY_ENTITIES == {"activity", "message_read"}
-    assert SERVER_ONLY_ENTITIES == {"clinic"}
+    assert SERVER_ONLY_ENTITIES == {"clinic", "merge_review"}
     assert ENTITIES["patient"].kind is Kind.EDITABLE
     assert ENTITIES["appointment"].server_owned == {"deposit_status", "tentative"}
-    assert ENTITIES["lead"].server_owned == {"claimed_by", "claimed_at", "claim_expires_at", "first_reply_at"}
-    assert ENTITIES["patient"].server_owned == {"consents"}
+    assert ENTITIES["lead"].server_owned == {"claimed_by", "claimed_at", "claim_expires_at", "first_reply_at",
+                                             "sla_due_at", "escalated_at", "escalated_to"}
+    assert ENTITIES["patient"].server_owned == {"consents", "merged_into"}
     assert {"received_at", "utm_campaign", "gclid", "ad_id", "clinic_id"} <= ENTITIES["lead"].insert_only
     for spec in ENTITIES.values():
         if "clinic_id" in spec.fields:
@@ -509,7 +510,7 @@ def test_server_too_old() -> None:
     err = info.value
     assert err.user_message == (
         "The clinic server is older than this workstation's Glowdesk (this workstation: sync "
-        "protocol 2, schema 2; clinic server: sync protocol 1, schema 2). Ask whoever runs the "
+        f"protocol 2, schema 2; clinic server: sync protocol 1, schema {SCHEMA_VERSION}). Ask whoever runs the "
         "clinic server to update it; this workstation keeps working offline and syncs once it is "
         "updated."
     )
@@ -526,7 +527,7 @@ def test_protocol_mismatch_survives_the_wire() -> None:
         "client_protocol_version": 2,
         "client_schema_version": 2,
         "server_protocol_version": 1,
-        "server_schema_version": 2,
+        "server_schema_version": SCHEMA_VERSION,
         "upgrade": "server",
     }
     again = error_from_body(type(body).model_validate_json(body.model_dump_json()))

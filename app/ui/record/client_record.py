@@ -24,6 +24,7 @@ from app.ui.formatting import (
     status_tone,
 )
 from app.ui.patient_record import PatientRecord
+from app.ui.record.routing_entries import describe_routing
 
 #: the timeline filter: (kind or None for everything, label)
 TIMELINE_FILTERS: tuple[tuple[str | None, str], ...] = (
@@ -93,6 +94,8 @@ class ClientRecord:
     last_visit: str
     next_visit: str
     client_since: str
+    #: the record that was asked for, when it was merged into this one
+    merged_from: str | None = None
 
     @property
     def id(self) -> str:
@@ -123,6 +126,7 @@ class ClientRecord:
             last_visit=display_day(max(a.start_at for a in done).astimezone(tz).date(), today) if done else "",
             next_visit=(f"{display_when(nxt.start_at, tz, today)} \u00b7 {nxt.service}" if nxt else ""),
             client_since=display_day(first_seen.astimezone(tz).date(), None) if first_seen else "",
+            merged_from=file.merged_from,
         )
 
 
@@ -188,6 +192,9 @@ def describe(kind: str, payload: dict[str, Any], tz: tzinfo | None, today: date)
         return "Note", str(payload.get("text") or ""), "vip"
     if kind.startswith("message."):
         return _message_entry(kind, payload)
+    routed = describe_routing(kind, payload, tz, today)
+    if routed is not None:
+        return routed
     return kind.replace(".", " ").replace("_", " ").capitalize(), "", "neutral"
 
 

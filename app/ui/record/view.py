@@ -73,6 +73,7 @@ class ClientRecordPanel(QStackedWidget):
             old.deleteLater()
         self._scroll.setWidget(ProfileColumn(client))
         self.tabs.show_record(client)
+        self.merged_note.setVisible(client.merged_from is not None)
         if not same:
             self.tabs.setCurrentIndex(0)
         self.setCurrentIndex(self.RECORD)
@@ -110,9 +111,13 @@ class ClientRecordPanel(QStackedWidget):
         self.unread.setProperty("kind", "ghost")
         self.unread.setToolTip("Open the client's messages")
         self.unread.hide()
+        self.merged_note = label("The record you opened was merged into this one; its history is here now.",
+                                 kind="muted", name="MergedNote")
+        self.merged_note.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(self.back)
+        bar.addWidget(self.merged_note)
         bar.addStretch(1)
         bar.addWidget(self.unread)
         bar.addWidget(self.edit)

@@ -113,7 +113,7 @@ def test_front_desk_sees_no_settings_and_no_chart_signing(qtbot, ops_desk):
     win = make_window(qtbot, ops_desk)
     sign_in(qtbot, win, DESK, DESK_PIN)
     qtbot.waitUntil(lambda: not win.locked)
-    assert win.rail.visible_pages() == ["today", "clients", "leads"]
+    assert win.rail.visible_pages() == ["today", "clients", "leads", "duplicates"]
     assert "settings" not in win.pages
     actions = win.action_registry
     assert not actions[ActionId.GO_SETTINGS].isVisible()

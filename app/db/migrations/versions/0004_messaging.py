@@ -1,7 +1,7 @@
 """messaging: the shared thread (message), templates, read receipts, fetched attachments
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 
 Sync schema 2 adds entities this store did not know, and a workstation on schema 1 skipped
 their rows when it pulled them. The sync cursor is therefore moved back to 0 so that the next
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
