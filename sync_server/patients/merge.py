@@ -88,8 +88,9 @@ def merge(writes: ServerWrites, *, review_id: str, survivor_id: str, keep: dict[
             moved[entity] = moved.get(entity, 0) + 1
     from sync_server.messaging import service as messaging
 
-    moved["message"] = moved.get("message", 0) + messaging.move_patient_messages(
-        writes.session, clinic_id=writes.clinic_id, from_patient=other_id, to_patient=survivor_id, now=writes.now)
+    # the server's own copy of the thread (the outbox); its synced rows moved with the rest above
+    messaging.move_patient_messages(writes.session, clinic_id=writes.clinic_id, from_patient=other_id,
+                                    to_patient=survivor_id, now=writes.now)
 
     writes.update("patient", other_id, {"merged_into": survivor_id})
     writes.delete("patient", other_id)

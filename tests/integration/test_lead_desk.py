@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QRadioButton
 
 from app.db.store import open_store
@@ -230,7 +230,8 @@ def test_two_records_are_merged_from_the_duplicates_screen(qtbot: Any, clinic: R
     assert compare.merge.text() == "Merge into the record already there"
     # keep the record that was there first, with the newer mobile number
     keep_new_phone = compare.grid_host.findChild(QRadioButton, "choice_phone_2")
-    qtbot.mouseClick(keep_new_phone, Qt.MouseButton.LeftButton)
+    # click on the button's indicator (a wide column puts the widget's centre past its text)
+    qtbot.mouseClick(keep_new_phone, Qt.MouseButton.LeftButton, pos=QPoint(8, keep_new_phone.height() // 2))
     assert compare.choice("phone") == "other"
     qtbot.mouseClick(compare.merge, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.notice.text().startswith("The two records are now one"), timeout=10_000)
