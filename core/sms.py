@@ -115,3 +115,15 @@ __all__ = [
     "is_gsm",
     "segment_info",
 ]
+
+
+#: what the carrier's delivery errors mean for the desk (Twilio's 30xxx codes in status callbacks)
+CARRIER_REASONS: dict[int, str] = {
+    30003: "The carrier did not deliver the text: the client's phone could not be reached (it may be off or out "
+           "of coverage; Twilio error 30003). Try again later, or call them.",
+    30005: "The carrier did not deliver the text: the number does not exist any more (Twilio error 30005). "
+           "Check the client's number.",
+    30006: "The carrier did not deliver the text: the number is a landline or cannot receive texts (Twilio error "
+           "30006). Call the client instead.",
+    30007: "The carrier did not deliver the text: it was filtered as unwanted (Twilio error 30007).",
+}

@@ -392,7 +392,9 @@ class SyncEngine:
         limit = self.pull_limit
         if self.server is not None:
             limit = max(1, min(limit, self.server.max_pull_limit))
-        high_water = self.server.high_water_seq if self.server is not None else cursor
+        high_water = self.server.high_water_seq if self.server is not None else None
+        if high_water is None:
+            high_water = cursor
         self._report(stage="pull", cursor=cursor, start_cursor=cursor, high_water=max(high_water, cursor))
         while max_pages is None or summary.pages < max_pages:
             self._check_stop()

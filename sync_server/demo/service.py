@@ -21,6 +21,7 @@ from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from core.clock import HybridLogicalClock
+from core.demo import catalogue
 from core.merge import META_VERSION
 from core.sync import SERVER_NODE
 from sync_server.audit import service as audit
@@ -54,14 +55,14 @@ def seed_demo(
     session: Session,
     *,
     patients: int,
-    slug: str = generator.CLINIC_SLUG,
+    slug: str = catalogue.CLINIC_SLUG,
     seed: int = 42,
     now: datetime,
     progress: Callable[[int, int], None] | None = None,
 ) -> SeedSummary:
     """Create the demo clinic ``slug`` with ``patients`` clients in the caller's transaction."""
     actor = audit.Actor.cli()
-    clinic = clinics.create_clinic(session, name=generator.CLINIC_NAME, slug=slug, timezone=generator.TIMEZONE,
+    clinic = clinics.create_clinic(session, name=catalogue.CLINIC_NAME, slug=slug, timezone=catalogue.TIMEZONE,
                                    region="US", currency="USD", now=now, actor=actor)
     demo = generator.generate(patients=patients, seed=seed, now=now, clinic_id=clinic.id, slug=slug)
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from core.errors import NotFoundError, ValidationError
 from core.ids import new_id
 from core.phone import try_normalize_phone
+from core.sms import CARRIER_REASONS
 from core.states import OPEN_LEAD_STATES
 from sync_server.clinics import service as clinics
 from sync_server.integrations import sealing
@@ -466,7 +467,7 @@ def apply_status(session: Session, *, clinic_id: str, sid: str, twilio_status: s
 
         code = int(error_code) if error_code and error_code.isdigit() else None
         message.error_code = error_code[:12] if error_code else None
-        message.status_reason = (_REASONS.get(code or 0) or rules.CARRIER_REASONS.get(code or 0)
+        message.status_reason = (_REASONS.get(code or 0) or CARRIER_REASONS.get(code or 0)
                                  or f"The carrier did not deliver the text (Twilio error {error_code or 'unknown'}).")
         if message.patient_id:
             _timeline(writes, message, "message.failed", error_code=error_code)

@@ -13,9 +13,9 @@ From the generated clinic (clients, leads, appointments, staff) this makes, in w
 - read receipts: every thread has been read by the desk except the few most recent client
   messages, which are the unread ones a workstation shows.
 
-Deterministic for one random generator; all times at or before ``now``. The desktop's local
-demo has a copy of this module (``app/services/demo_threads.py``; the app and the server never
-import each other): keep the two in step.
+Deterministic for one random generator; all times at or before ``now``. Shared by the desktop's
+local demo (``app.services.demo``) and the server's demo clinic (``sync_server.demo.generator``);
+rows come out in wire shape (ISO text times) and each side stores them its own way.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.ids import new_id
+from core.sms import CARRIER_REASONS
 from core.templates import STARTER_TEMPLATES, render_template
-from sync_server.messaging.rules import CARRIER_REASONS
 
 LEAD_WINDOW = timedelta(days=100)
 UNREAD_THREADS = 6
