@@ -189,8 +189,17 @@ def cmd_create_clinic(args: argparse.Namespace, settings: Settings) -> int:
             session, name=args.name, slug=args.slug, timezone=args.timezone, region=args.region,
             currency=args.currency, now=SystemClock().now(), actor=audit.Actor.cli(),
         )
+        from core.clock import HybridLogicalClock
+        from core.sync import SERVER_NODE
+        from sync_server.messaging import service as messaging
+        from sync_server.records.service import ServerWrites
+
+        writes = ServerWrites(session, clinic_id=clinic.id, now=SystemClock().now(),
+                              hlc=HybridLogicalClock(SERVER_NODE), actor=audit.Actor.cli())
+        templates = messaging.add_starter_templates(writes)
         result = {"clinic_id": clinic.id, "slug": clinic.slug, "name": clinic.name,
-                  "timezone": clinic.timezone, "region": clinic.region, "currency": clinic.currency}
+                  "timezone": clinic.timezone, "region": clinic.region, "currency": clinic.currency,
+                  "templates": templates}
     _emit(result)
     return 0
 

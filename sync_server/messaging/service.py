@@ -631,3 +631,16 @@ def move_patient_messages(session: Session, *, clinic_id: str, from_patient: str
     """A merge of two client records: the merged-away record's thread joins the survivor's."""
     return repository.move_patient(session, clinic_id=clinic_id, from_patient=from_patient, to_patient=to_patient,
                                    now=now)
+
+
+def add_starter_templates(writes: ServerWrites) -> int:
+    """Give a new clinic core's starter text templates (reminder, deposit link, follow-up...), as
+    synced ``message_template`` rows that owners and managers then edit; none when it has some."""
+    if writes.find("message_template"):
+        return 0
+    from core.templates import STARTER_TEMPLATES
+
+    for template in STARTER_TEMPLATES:
+        writes.insert("message_template", {"clinic_id": writes.clinic_id, "name": template.name, "body": template.body,
+                                           "purpose": template.purpose, "active": True})
+    return len(STARTER_TEMPLATES)

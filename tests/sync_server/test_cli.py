@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from core.templates import STARTER_TEMPLATES
 from sync_server.cli import build_parser, main
 from sync_server.db import SCHEMA_HEAD
 from sync_server.settings import Settings
@@ -47,6 +48,7 @@ def test_an_operator_sets_up_a_clinic_and_a_workstation(settings: Settings, clie
                          "--timezone", "America/New_York"))
     assert clinic["slug"] == "glow" and len(str(clinic["clinic_id"])) == 36
     assert clinic["timezone"] == "America/New_York" and clinic["region"] == "US"
+    assert clinic["templates"] == len(STARTER_TEMPLATES)  # a new clinic can text from day one
     staff = ok_json(run(settings, "create-staff", "--clinic", "glow", "--name", "Olivia Owner",
                         "--role", "owner", "--pin", "2468"))
     issued = ok_json(run(settings, "enrollment-code", "--clinic", "glow", "--ttl-minutes", "15"))
@@ -65,7 +67,8 @@ def test_an_operator_sets_up_a_clinic_and_a_workstation(settings: Settings, clie
 
     report = ok_json(run(settings, "audit", "verify", "--clinic", "glow"))
     assert report["ok"] is True
-    assert report["checked"] == 5  # clinic, staff, code, enrolment, revocation
+    # clinic, its starter templates, staff, code, enrolment, revocation
+    assert report["checked"] == 5 + len(STARTER_TEMPLATES)
 
 
 def assert_one_line_failure(returncode: int, stderr: str, message: str) -> None:
