@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from app.services.messaging import MessagingService
-from tests.integration.conftest import ServerProcess, free_port, make_clinic
+from tests.integration.conftest import PIN, ServerProcess, free_port, make_clinic
 from tests.standins.server import StandinServer
 from tests.standins.twilio_api import TwilioStandin
 
@@ -153,3 +153,37 @@ def test_an_mms_photo_is_fetched_by_the_desktop_into_its_encrypted_store(
     assert b"JPEG-of-the-treated-area" not in (desk.home / DB_NAME).read_bytes()
     assert not [p for p in desk.home.rglob("*") if p.is_file() and b"JPEG-of-the" in p.read_bytes()]
     desk.reopen()
+
+
+@pytest.mark.usefixtures("qapp")
+def test_a_client_texting_in_reaches_the_open_app_live_with_a_notification_and_an_unread_count(
+    texting_server: ServerProcess, twilio: TwilioStandin, desks: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing is refreshed by hand: Twilio's signed webhook, the server's worker, the live
+    channel and the app's sync runner bring the text to the front desk within seconds."""
+    from tests.integration.app_helpers import open_app, sign_in, wait_online
+
+    server = texting_server
+    setup = make_clinic(server, codes=1)
+    server.cli("integrations", "set", "--clinic", setup.slug, "--twilio-account-sid", twilio.account_sid,
+               "--twilio-auth-token", twilio.auth_token, "--twilio-from", CLINIC_NUMBER)
+    [desk] = desks(server, setup, "front")
+    desk.add_patient("Ava", "Stone", phone=AVA, consents=CONSENT)
+    desk.sync()
+    app = open_app(qtbot, desk, monkeypatch)
+    try:
+        sign_in(qtbot, app, "Olivia Owner", PIN)
+        wait_online(qtbot, app)
+        assert app.window.rail.badge("clients") == 0
+
+        params = twilio.inbound(from_=AVA, to=CLINIC_NUMBER, body="Running 10 min late, sorry!")
+        url = f"{server.url}/webhooks/twilio/sms"
+        assert httpx.post(url, data=params, headers=twilio.sign(url, params), timeout=10).status_code == 200
+
+        shown = app.window.message_watch.notifier.shown
+        qtbot.waitUntil(lambda: ("New text from Ava Stone" in [title for title, _ in shown]), timeout=20_000)
+        # the shared screen shows who wrote, not what they wrote
+        assert all("late" not in text for _, text in shown)
+        qtbot.waitUntil(lambda: app.window.rail.badge("clients") == 1, timeout=5_000)
+    finally:
+        app.close()
