@@ -1,5 +1,10 @@
 """What the desk configures: the service menu, rooms, devices, staff, and the idle-lock time.
 
+The idle-lock time is this workstation's (a reception PC and an injector's laptop may differ):
+kept in the encrypted store's local settings, audited, never synced. A lock time the clinic
+server sets in the clinic's settings is the default for workstations that have not chosen one
+(clinic details are server-owned: a workstation cannot change them).
+
 Owners and managers only (``settings.manage``; staff need ``staff.manage``). Nothing is ever
 deleted: a service, room, device or staff member is made inactive, so old appointments keep
 their names. Every write goes through the repositories' row helpers (bookkeeping and outbox
@@ -19,6 +24,7 @@ from typing import Any, TypeVar
 from app.db.models import Clinic, Device, Room, Service, Staff, Syncable
 from app.db.store import Store
 from app.repositories import audit, rows
+from app.repositories import settings as local_settings
 from app.repositories import clinic as clinic_repo
 from app.repositories.context import Actor, Ctx
 from app.repositories.uow import unit_of_work
@@ -146,13 +152,13 @@ class ClinicSettingsService:
                                  bool(s.pin_hash), _hours_text(s.working_hours))
                        for s in clinic_repo.list_staff(ctx, cid, active_only=False)],
                 locations=[LocationItem(i, n) for i, n in sorted(locations.items(), key=lambda kv: kv[1])],
-                idle_lock_minutes=_idle_minutes(clinic),
+                idle_lock_minutes=_idle_minutes(ctx, clinic),
             )
 
     def idle_lock_minutes(self, *, actor: Actor) -> int:
         """How long a workstation may sit idle before it locks (any signed-in staff may read it)."""
         with unit_of_work(self.store, actor) as ctx:
-            return _idle_minutes(self._clinic(ctx))
+            return _idle_minutes(ctx, self._clinic(ctx))
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -163,8 +169,10 @@ class ClinicSettingsService:
         if value is None:
             raise FieldErrors(errors={"idle_lock_minutes": f"Enter a number of minutes from {low} to {high}."})
         with unit_of_work(self.store, actor) as ctx:
-            clinic = self._clinic(ctx)
-            rows.update(ctx, clinic, {"settings": {**(clinic.settings or {}), IDLE_LOCK_KEY: value}})
+            before = _idle_minutes(ctx, self._clinic(ctx))
+            local_settings.put(ctx, IDLE_LOCK_KEY, value)
+            audit.append(ctx, "update", "workstation_setting", None,
+                         {"setting": IDLE_LOCK_KEY, "from": before, "to": value})
         return value
 
     def save_service(self, *, actor: Actor, service_id: str | None, data: dict[str, Any]) -> str:
@@ -416,8 +424,10 @@ def _service_item(s: Service) -> ServiceItem:
                        tuple(s.qualified_roles or ()), s.description, s.active)
 
 
-def _idle_minutes(clinic: Clinic) -> int:
-    value = (clinic.settings or {}).get(IDLE_LOCK_KEY, IDLE_LOCK_DEFAULT)
+def _idle_minutes(ctx: Ctx, clinic: Clinic) -> int:
+    value = local_settings.get(ctx, IDLE_LOCK_KEY)
+    if value is None:
+        value = (clinic.settings or {}).get(IDLE_LOCK_KEY, IDLE_LOCK_DEFAULT)
     low, high = IDLE_LOCK_RANGE
     try:
         return min(max(int(value), low), high)

@@ -37,6 +37,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, Demo
     store.close()
 
 
+def _outbox_count(store: Store) -> int:
+    with store.session() as s:
+        return s.execute(sa.select(sa.func.count()).select_from(OutboxEntry)).scalar_one()
+
+
 def actor(store: Store, name: str) -> Actor:
     return sign_in(store, pin={"Olivia Owens": "1234", "Marcus Mendoza": "2468", "Felix Park": "5555",
                                "Priya Raman": "1111"}[name], name=name)
@@ -166,8 +171,15 @@ def test_rooms_devices_and_idle_lock(demo):
     snap = service.snapshot(actor=owner)
     assert any(r.id == room and r.location == snap.locations[0].name for r in snap.rooms)
     assert any(d.id == device and d.kind == "ipl" for d in snap.devices)
+    pending = _outbox_count(store)
     assert service.set_idle_lock_minutes(actor=owner, minutes="2") == 2
     assert service.idle_lock_minutes(actor=actor(store, "Felix Park")) == 2
+    # the workstation's own setting: nothing queued for the server (clinic details are
+    # server-owned, a push would be refused), the change is audited
+    assert _outbox_count(store) == pending
+    with store.session() as s:
+        last = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1)).scalar_one()
+    assert (last.entity, last.detail["to"]) == ("workstation_setting", 2)
     with pytest.raises(FieldErrors):
         service.set_idle_lock_minutes(actor=owner, minutes="0")
     service.set_idle_lock_minutes(actor=owner, minutes=5)
