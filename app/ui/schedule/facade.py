@@ -30,6 +30,9 @@ APPOINTMENT = "appointment"
 ACTIVITY = "activity"
 AUDIT = "audit"
 WRITES = frozenset({APPOINTMENT, ACTIVITY, AUDIT})
+#: subjects whose change the page shows (the desk's names: clients, services/rooms/devices, staff)
+PATIENT, SETTINGS, STAFF = "patient", "settings", "staff"
+REFRESH_ON = frozenset({APPOINTMENT, PATIENT, SETTINGS, STAFF})
 
 Failure = Callable[[BaseException], None] | None
 

@@ -41,7 +41,7 @@ from app.ui.errors import user_message
 from app.ui.operations import Op
 from app.ui.schedule.canvas import ScheduleCanvas
 from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
-from app.ui.schedule.facade import APPOINTMENT, Loaded, ScheduleDesk
+from app.ui.schedule.facade import REFRESH_ON, Loaded, ScheduleDesk
 from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
 from app.ui.schedule.palette import palette_for
 
@@ -635,7 +635,9 @@ class TodayView(QWidget):
     # --- keeping up to date -------------------------------------------------------------------
 
     def _changes_did_happen(self, changes: set[str], initiator: Any) -> None:
-        if APPOINTMENT in changes:
+        # appointments, and what the blocks and columns show: client names, the service menu,
+        # staff (columns and colours), rooms and devices; whoever wrote it (this desk or sync)
+        if changes & REFRESH_ON:
             self._refresh_timer.start(0)
 
     def activate(self) -> None:

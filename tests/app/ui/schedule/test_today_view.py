@@ -9,6 +9,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from app.db.models import Staff
+from app.repositories import rows
+from app.repositories.uow import system_actor, unit_of_work
 from app.services.appointments import ScheduleEntry
 from app.ui.schedule.layout import BY_ROOM, WEEK
 from app.ui.schedule.today import TodayView
@@ -350,6 +353,24 @@ def test_changes_from_elsewhere_appear_without_a_refresh(qtbot, view):
     assert view.layout_model.block(arrived.id) is None  # nobody said anything yet
     view.sdesk.ops.changes_did_happen.emit({"appointment"}, "sync")  # what the sync engine broadcasts
     qtbot.waitUntil(lambda: view.layout_model.block(arrived.id) is not None, timeout=10_000)
+
+
+@pytest.mark.parametrize("subjects", [{"staff", "settings"}, {"settings"}])
+def test_a_provider_renamed_elsewhere_renames_the_column(qtbot, view, subjects):
+    """Sync brings a staff or settings change (a colleague renamed a provider): the columns follow."""
+    stage = Stage(qtbot, view)
+    show_day(qtbot, view, THURSDAY)
+    nora = stage.staff("Nora Kim")
+    assert any(c.title == "Nora Kim" for c in view.layout_model.columns)
+
+    def rename() -> None:
+        store = stage.service.store
+        with unit_of_work(store, system_actor(store)) as ctx:
+            rows.update(ctx, ctx.session.get(Staff, nora), {"display_name": "Nora Kim-Lee"})
+
+    stage.db(rename)
+    view.sdesk.ops.changes_did_happen.emit(subjects, "sync")
+    qtbot.waitUntil(lambda: any(c.title == "Nora Kim-Lee" for c in view.layout_model.columns), timeout=10_000)
 
 
 def test_a_change_arriving_mid_drag_waits_for_the_drop(qtbot, view):
