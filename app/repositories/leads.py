@@ -17,6 +17,7 @@ from app.repositories.context import Ctx
 SOURCES = (
     "meta_lead_ad",
     "instagram_dm",
+    "sms",  # a text from an unknown number (the server opens a lead for it)
     "google_ads",
     "web_form",
     "phone",

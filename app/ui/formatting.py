@@ -105,7 +105,7 @@ SOURCE_LABELS = {
     "instagram": "Instagram", "instagram_dm": "Instagram DM", "meta_lead_ad": "Meta lead ad",
     "facebook": "Facebook", "google": "Google", "google_ads": "Google Ads", "google_lead_form": "Google lead form",
     "web_form": "Website form", "website": "Website", "referral": "Referral", "walk_in": "Walk-in",
-    "phone": "Phone call", "import": "Imported", "manual": "Entered by staff",
+    "phone": "Phone call", "sms": "Text message", "import": "Imported", "manual": "Entered by staff",
 }
 
 APPOINTMENT_STATUS = {

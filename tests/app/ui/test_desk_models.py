@@ -128,3 +128,15 @@ def test_small_formatters():
     assert display_money(1250, "USD", cents=False) == "$12.50"
     assert display_when(NOW, TZ, date(2026, 11, 20)) == "Today \u00b7 11:30 AM"
     assert display_when(NOW, TZ, date(2027, 2, 1)) == "Nov 20, 2026 \u00b7 11:30 AM"
+
+
+def test_every_lead_source_the_server_opens_can_be_filtered_and_reads_as_words():
+    """A lead from a text (the server opens one for an unknown number) is filterable and labelled."""
+    from app.repositories.leads import SOURCES
+    from app.ui.formatting import source_label
+    from core.routing import DEFAULT_SLA_MINUTES
+
+    assert set(DEFAULT_SLA_MINUTES) <= set(SOURCES)
+    for source in SOURCES:
+        assert source_label(source) != source and "_" not in source_label(source)
+    assert source_label("sms") == "Text message"
