@@ -61,7 +61,7 @@ Decider = Callable[[PushContext, Mutation, MergeOutcome], RowState]
 #: entity -> decider; explicit registrations win over the contexts' ``DECIDERS`` tables
 DECIDERS: dict[str, Decider] = {}
 #: modules with a ``DECIDERS: dict[str, Decider]`` table (imported lazily: they import sync)
-DECIDER_MODULES: list[str] = ["sync_server.messaging.decisions"]
+DECIDER_MODULES: list[str] = ["sync_server.messaging.decisions", "sync_server.clinics.decisions"]
 
 
 def register(entity: str, decider: Decider) -> None:
