@@ -24,8 +24,8 @@ from typing import Any, TypeVar
 from app.db.models import Clinic, Device, Room, Service, Staff, Syncable
 from app.db.store import Store
 from app.repositories import audit, rows
-from app.repositories import settings as local_settings
 from app.repositories import clinic as clinic_repo
+from app.repositories import settings as local_settings
 from app.repositories.context import Actor, Ctx
 from app.repositories.uow import unit_of_work
 from app.services.patients import FieldErrors
