@@ -102,6 +102,8 @@ def test_a_dm_reply_is_sent_once_through_graph_and_its_echo_adds_nothing(
     assert (message.status, message.provider_sid, message.to_addr) == ("sent", sent["message_id"], MAYA)
     row = synced(db, glow, mutation["entity_id"])
     assert row["status"] == "sent" and row["provider_message_id"] == sent["message_id"] and row["sent_at"]
+    [lead] = rows(db, glow, "lead")
+    assert lead["source"] == "instagram_dm" and lead["first_reply_at"] is not None  # the reply stops its timer
     # Meta echoes our own send back through the webhook: it is not a second message
     assert graph.deliver_echoes(client=server) == 1
     dm_worker.drain()
@@ -187,6 +189,37 @@ def test_a_dm_whose_answer_was_lost_is_found_in_the_conversation_not_sent_again(
     mine = next(m for m in outbound(db, glow) if m.id == mutation["entity_id"])
     assert (mine.status, mine.provider_sid) == ("sent", accepted.message_id)
     assert mine.provider_sid != earlier.provider_sid
+
+
+def test_an_interrupted_send_that_cannot_be_checked_is_failed_not_repeated(
+    db: Database, glow: ClinicRef, graph: MetaGraphStandin, server: TestClient, desk: Desk,  # noqa: F811
+    dm_worker: Worker,
+) -> None:
+    client = maya(db, glow, graph, server, dm_worker)
+    mutation = reply(desk, client, "Your consult is booked for Friday.")
+    desk.push(mutation)
+    with db.transaction(app_role=True) as session:  # the worker died after starting its attempt
+        tenancy.enter_clinic(session, glow.id)
+        session.execute(update(Message).where(Message.id == mutation["entity_id"]).values(
+            status="sending", attempt_started_at=datetime.now(UTC)))
+    graph.fail_next.append((400, 10, None))  # Meta will not list the conversation to this token
+    dm_worker.drain()
+    row = synced(db, glow, mutation["entity_id"])
+    assert row["status"] == "failed" and row["status_reason"] == instagram.UNCERTAIN
+    assert graph.sent_dms == []  # not sent (again) on a guess
+
+
+def test_scripts_can_reply_by_dm_through_the_messages_api(
+    db: Database, world: World, glow: ClinicRef, graph: MetaGraphStandin, server: TestClient,  # noqa: F811
+    dm_worker: Worker,
+) -> None:
+    client = maya(db, glow, graph, server, dm_worker)
+    staff = world.staff(glow, Role.FRONT_DESK, "Fran Desk")
+    answer = server.post("/api/v1/messages", json={"patient_id": client, "body": "Thanks!", "channel": "instagram"},
+                         headers=world.device(glow).headers(staff))
+    assert answer.status_code == 201 and answer.json()["status"] == "queued" and answer.json()["channel"] == "instagram"
+    dm_worker.drain()
+    assert [m["text"] for m in graph.dms_to(MAYA)] == ["Thanks!"]
 
 
 @pytest.mark.parametrize(("setup", "reason", "code"), [
