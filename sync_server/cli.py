@@ -144,6 +144,13 @@ def cmd_integrations_set(args: argparse.Namespace, settings: Settings) -> int:
                 page_id=meta.get("meta_page_id"), page_token=meta.get("meta_page_token"),
                 instagram_id=meta.get("meta_instagram_id"),
             )
+        from core.clock import HybridLogicalClock
+        from core.sync import SERVER_NODE
+        from sync_server.messaging import channels
+        from sync_server.records.service import ServerWrites
+
+        channels.publish(ServerWrites(session, clinic_id=clinic_id, now=now, hlc=HybridLogicalClock(SERVER_NODE),
+                                      actor=audit.Actor.cli()))
         shown = integrations.describe(session, clinic_id=clinic_id, secret_key=secret_key)
     _emit({"clinic": args.clinic, "integrations": shown, "webhooks": _webhook_urls(settings, args.clinic)})
     return 0

@@ -288,6 +288,7 @@ class _Generator:
                 "late_cancel_hours": 24, "version": 3},
                 "lead_routing": {"claim_minutes": DEFAULT_CLAIM_MINUTES, "after_hours": "next_opening"},
                 "quiet_hours": {"start": "20:00", "end": "08:00"},
+                "channels": {"sms": True, "instagram": True},
                 "demo_ad_campaigns": campaigns},
         )]
         location_ids: dict[str, str] = {}

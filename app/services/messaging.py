@@ -2,9 +2,12 @@
 unread counts, new-message notices, templates, fetched attachments.
 
 Sending writes the message locally (with its outbox entry) and nothing else: the sync engine
-pushes it and the clinic server decides (consent, quiet hours, Twilio), answering with the
-message's status, which arrives like any pulled row. Until the push is answered the message is
-*pending*: the thread says "Waiting to send" (offline) or "Sending".
+pushes it and the clinic server decides (consent, quiet hours, Twilio; for an Instagram DM,
+Meta's 24-hour window and Graph), answering with the message's status, which arrives like any
+pulled row. Until the push is answered the message is *pending*: the thread says "Waiting to
+send" (offline) or "Sending". A message goes by text (``channel: sms``) or, to a client whose
+Instagram account is on their record, by Instagram DM (``channel: instagram``); the clinic's
+synced ``settings.channels`` says whether Instagram is connected (the server writes it).
 
 What "read" means for a team thread (docs/decisions.md, Messaging): a client's inbound messages
 are unread until a staff member, on any workstation, has the client's Messages tab open while
@@ -18,7 +21,7 @@ Reads of a thread and of an attachment are audited like a record read; sending i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,6 +44,13 @@ from core.templates import TemplateProblem, check_template
 TRANSACTIONAL = "transactional"
 MARKETING = "marketing"
 PURPOSES = (TRANSACTIONAL, MARKETING)
+SMS = "sms"
+INSTAGRAM = "instagram"
+CHANNELS = (SMS, INSTAGRAM)
+#: Meta's limit on one Instagram text message
+DM_MAX_CHARS = 1000
+#: Meta's standard messaging window after the client's last Instagram message
+DM_WINDOW = timedelta(hours=24)
 GONE = "That client no longer exists (it may have been merged or deleted)."
 #: clinic settings key of the public booking page (else the website's /book, else the server's)
 BOOKING_URL_KEY = "booking_url"
@@ -109,6 +119,17 @@ class Thread:
     templates: tuple[TemplateChoice, ...]
     #: the values of core.templates.VARIABLES for this client now (None: no value)
     variables: dict[str, str | None] = field(default_factory=dict)
+    #: the client's Instagram-scoped id (what a DM is addressed to; known once they DM the clinic)
+    instagram_id: str | None = None
+    #: whether the clinic server can send Instagram DMs (None: it has not said)
+    instagram_connected: bool | None = None
+    #: the channel of the client's newest inbound message (None: they never wrote)
+    last_inbound_channel: str | None = None
+    #: when the client's newest Instagram message arrived (Meta's 24-hour window runs from it)
+    last_instagram_at: datetime | None = None
+
+    def dm_window_open(self, now: datetime) -> bool:
+        return self.last_instagram_at is not None and now - self.last_instagram_at <= DM_WINDOW
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,11 @@ class MessagingService:
             consents = patient.consents or {}
             outcome = sync_state.outcome(ctx)
             enrolled = sync_state.enrollment(ctx)
+            last_in = max((m for m in messages if m.inbound), key=lambda m: m.occurred_at, default=None)
+            last_dm = max((m.occurred_at for m in messages if m.inbound and m.channel == INSTAGRAM), default=None)
+            clinic = ctx.session.get(Clinic, self.clinic_id)
+            channels = (clinic.settings or {}).get("channels") if clinic is not None else None
+            connected = channels.get(INSTAGRAM) if isinstance(channels, dict) else None
             return Thread(
                 patient_id=patient_id, client_name=client, phone=patient.phone,
                 instagram_handle=patient.instagram_handle, messages=messages, unread=unread,
@@ -210,6 +236,9 @@ class MessagingService:
                 online=outcome.get("online") if enrolled else False, enrolled=enrolled is not None,
                 templates=tuple(TemplateChoice(t.id, t.name, t.purpose, t.body) for t in templates),
                 variables=self._variables(ctx, patient, staff, enrolled, now or ctx.now()),
+                instagram_id=patient.instagram_id,
+                instagram_connected=bool(connected) if connected is not None else None,
+                last_inbound_channel=last_in.channel if last_in is not None else None, last_instagram_at=last_dm,
             )
 
     def _variables(self, ctx: Ctx, patient: Any, staff: dict[str, str], enrolled: dict[str, Any] | None,
@@ -243,9 +272,12 @@ class MessagingService:
     # --- sending ------------------------------------------------------------------------------
 
     def send(self, *, actor: Actor, patient_id: str, body: str, purpose: str = TRANSACTIONAL,
-             template_id: str | None = None) -> str:
-        """Write an outbound text for the clinic server to send; its id. Checks what can be
-        checked here (permission, text); consent is the server's to decide."""
+             template_id: str | None = None, channel: str = SMS) -> str:
+        """Write an outbound text (or Instagram DM) for the clinic server to send; its id. Checks
+        what can be checked here (permission, text, an Instagram account to write to); consent
+        and Meta's 24-hour window are the server's to decide."""
+        if channel not in CHANNELS:
+            raise ValidationError("A message goes by text or by Instagram DM.", field="channel")
         if purpose not in PURPOSES:
             raise ValidationError("A text is either transactional (appointments, deposits) or marketing.",
                                   field="purpose")
@@ -259,20 +291,28 @@ class MessagingService:
         if len(text) > MAX_BODY_CHARS:
             raise ValidationError(f"A text can be at most {MAX_BODY_CHARS} characters (this one has {len(text)}).",
                                   field="body")
+        if channel == INSTAGRAM and len(text) > DM_MAX_CHARS:
+            raise ValidationError(f"An Instagram message can be at most {DM_MAX_CHARS} characters (this one has "
+                                  f"{len(text)}).", field="body")
         with unit_of_work(self.store, actor) as ctx:
             patient = patient_repo.get_for_write(ctx, patient_id)
             if patient is None:
                 raise NotFoundError(GONE)
+            if channel == INSTAGRAM and not patient.instagram_id:
+                raise ValidationError("This client has no Instagram account on their record yet (Glowdesk learns it "
+                                      "when they send the clinic a DM), so they cannot be sent a DM.",
+                                      field="channel")
             if template_id is not None and repo.template(ctx, template_id) is None:
                 template_id = None
             now = ctx.now()
             message = repo.add_outbound(ctx, Message(
-                clinic_id=self.clinic_id, patient_id=patient_id, channel="sms", purpose=purpose, body=text,
+                clinic_id=self.clinic_id, patient_id=patient_id, channel=channel, purpose=purpose, body=text,
                 template_id=template_id, occurred_at=now, direction=repo.OUTBOUND, kind="manual",
                 author_id=actor.staff_id, media=[], status="queued",
             ))
             audit.append(ctx, "message.send", "patient", patient_id,
-                         {"message_id": message.id, "purpose": purpose, "template_id": template_id})
+                         {"message_id": message.id, "purpose": purpose, "template_id": template_id,
+                          "channel": channel})
             return message.id
 
     # --- read ---------------------------------------------------------------------------------

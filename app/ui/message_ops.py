@@ -45,11 +45,11 @@ class MessageOps:
                            "client messages", on_failure)
 
     def send(self, patient_id: str, body: str, *, purpose: str, template_id: str | None,
-             on_success: Callable[[str], None], on_failure: Failed) -> Op:
+             on_success: Callable[[str], None], on_failure: Failed, channel: str = "sms") -> Op:
         actor, service = self.desk.actor, self.service
         return self._write(lambda: service.send(actor=actor, patient_id=patient_id, body=body, purpose=purpose,
-                                                template_id=template_id), on_success, {MESSAGE}, "send a text",
-                           on_failure)
+                                                template_id=template_id, channel=channel), on_success, {MESSAGE},
+                           "send a message", on_failure)
 
     def mark_read(self, patient_id: str, up_to: Any, *, on_success: Done | None = None) -> Op:
         actor, service = self.desk.actor, self.service

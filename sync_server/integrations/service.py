@@ -156,6 +156,8 @@ def set_meta(
             if not value.strip():
                 raise ValidationError(f"The Meta {key.replace('_', ' ')} is empty.", field=key)
             secrets[key] = value.strip()
+    # not a secret: lets a push decide whether DMs can go without unsealing anything
+    config["page_token_set"] = bool(secrets.get("page_token"))
     if not secrets.get("app_secret"):
         raise ValidationError("Meta needs the app secret (--meta-app-secret): webhooks are checked with it.",
                               field="app_secret")
@@ -214,6 +216,16 @@ def twilio_sender(session: Session, *, clinic_id: str) -> str | None:
     if row is None or not row.config.get("account_sid") or not row.sealed:
         return None
     sender = row.config.get("from_number") or row.config.get("messaging_service_sid")
+    return str(sender) if sender else None
+
+
+def meta_sender(session: Session, *, clinic_id: str) -> str | None:
+    """The id Instagram DMs are sent from (the page, else the Instagram account); None when the
+    clinic cannot send DMs (Meta not connected, no page token, no page or Instagram account)."""
+    row = repository.get(session, clinic_id=clinic_id, provider=META)
+    if row is None or row.config.get("page_token_set") is False:
+        return None
+    sender = row.config.get("page_id") or row.config.get("instagram_id")
     return str(sender) if sender else None
 
 

@@ -1,6 +1,7 @@
 """What the server decides when a workstation pushes a messaging row (see sync_server.sync.decisions).
 
-- A new ``message`` is a request to send a text: the push hands it to
+- A new ``message`` is a request to send a text (``channel: sms``) or an Instagram DM
+  (``channel: instagram``, :mod:`sync_server.messaging.instagram`): the push hands it to
   :func:`sync_server.messaging.service.queue_outbound` with the message's own id (so a repeated
   push, which the sync layer already answers ``duplicate``, could never queue a second send
   anyway), the acting staff member as author and the template it was written from. Consent is
@@ -29,11 +30,6 @@ from sync_server.records.service import ServerWrites
 from sync_server.sync import repository as sync_repo
 from sync_server.sync.decisions import Decider, PushContext, Refused
 
-CHANNEL_REASON = (
-    "Replying by Instagram DM from Glowdesk is not available yet, so this message was not sent; reply in "
-    "Instagram, or text the client if they have a mobile number."
-)
-
 
 def _server_update(row: RowState, ctx: PushContext, fields: dict[str, object]) -> RowState:
     changed = {k: v for k, v in fields.items() if canonical_json(row.data.get(k)) != canonical_json(v)}
@@ -57,6 +53,9 @@ def decide_message(ctx: PushContext, mutation: Mutation, outcome: MergeOutcome) 
     if patient is None or patient.deleted:
         raise Refused("That client no longer exists (it may have been merged or deleted), so the message was "
                       "not sent.", "not_found")
+    channel = data.get("channel") or service.SMS
+    if channel not in service.CHANNELS:
+        raise Refused("A message goes by text (sms) or by Instagram DM (instagram).", "bad_value")
     purpose = data.get("purpose") or rules.TRANSACTIONAL
     if purpose not in rules.PURPOSES:
         raise Refused("A text is either transactional (appointments, deposits) or marketing.", "bad_value")
@@ -65,21 +64,19 @@ def decide_message(ctx: PushContext, mutation: Mutation, outcome: MergeOutcome) 
         raise Refused(problem, "bad_value")
     staff = ctx.staff
     refused: str | None = None
-    if data.get("channel") != service.SMS:
-        refused = CHANNEL_REASON
-    elif purpose == rules.MARKETING and not has_permission(staff.role, Permission.MESSAGE_MARKETING):
-        refused = (f"{staff.display_name} ({Role(staff.role).label.lower()}) is not allowed to send marketing texts, "
+    if purpose == rules.MARKETING and not has_permission(staff.role, Permission.MESSAGE_MARKETING):
+        what = "texts" if channel == service.SMS else "messages"
+        refused = (f"{staff.display_name} ({Role(staff.role).label.lower()}) is not allowed to send marketing {what}, "
                    "so this one was not sent; an owner or a manager can send it.")
     writes = ServerWrites(ctx.session, clinic_id=ctx.clinic_id, now=ctx.now, hlc=ctx.hlc,
                           actor=Actor(staff_id=staff.id, device_id=ctx.device_id), lease=ctx.lease)
     try:
         message = service.queue_outbound(
             writes, patient_id=patient_id, body=str(data["body"]), purpose=purpose, author_staff_id=staff.id,
-            message_id=row.entity_id, template_id=data.get("template_id"), refused_reason=refused, sync=False)
+            message_id=row.entity_id, template_id=data.get("template_id"), refused_reason=refused, sync=False,
+            channel=channel)
     except (ValidationError, NotFoundError) as exc:  # raised before anything was written
         raise Refused(exc.user_message, exc.code) from None
-    if message.channel != data.get("channel"):
-        message.channel = str(data.get("channel") or service.SMS)[:12]
     return _server_update(row, ctx, service.server_fields(message))
 
 

@@ -4,7 +4,8 @@ fetch an attachment.
 Desktops normally send by pushing a ``message`` sync row (see ``decisions.py``); this API does
 the same for scripts and other clients.
 
-- ``POST /api/v1/messages``: needs ``message.send`` (``message.marketing`` for marketing).
+- ``POST /api/v1/messages``: needs ``message.send`` (``message.marketing`` for marketing);
+  ``channel`` ``sms`` (default) or ``instagram`` (a DM reply, within Meta's 24-hour window).
   Idempotent by the message ``id`` the desktop made. A text the client has not agreed to is not
   sent: it comes back ``status: refused`` with the reason in ``status_reason`` (201 either way:
   the refusal is recorded on the thread).
@@ -36,7 +37,8 @@ def send_message(request: Request, body: SendMessage, session: SessionDep, staff
     require(staff.role, Permission.MESSAGE_MARKETING if body.purpose == rules.MARKETING else Permission.MESSAGE_SEND)
     writes = ServerWrites(session, clinic_id=staff.clinic_id, now=now, hlc=request.app.state.hlc)
     message = service.queue_outbound(writes, patient_id=body.patient_id, body=body.body, purpose=body.purpose,
-                                     author_staff_id=staff.id, message_id=body.id, template_id=body.template_id)
+                                     author_staff_id=staff.id, message_id=body.id, template_id=body.template_id,
+                                     channel=body.channel)
     return MessageOut.of(message)
 
 

@@ -23,7 +23,9 @@ class Message(ClinicOwned, Base):
 
     Outbound ``status``: ``queued`` → ``sending`` (a send attempt started) → ``sent`` →
     ``delivered`` | ``undelivered`` | ``failed``, or ``refused`` (consent, quiet hours past
-    their window, no number: never reached Twilio) with ``status_reason``. Delivery callbacks
+    their window, no number: never reached Twilio; for a DM, no Instagram account, Instagram
+    not connected, Meta's 24-hour window closed: never reached Meta) with ``status_reason``.
+    An Instagram DM goes ``queued`` → ``sending`` → ``sent`` (Meta reports no delivery). Delivery callbacks
     never move a message back from a final state. Inbound: ``received``.
     ``provider_sid`` is Twilio's message SID (or the Instagram message id).
     """

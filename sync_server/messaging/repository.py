@@ -34,6 +34,18 @@ def for_lead(session: Session, *, clinic_id: str, lead_id: str, kind: str) -> Me
     ).scalars().first()
 
 
+def last_inbound(session: Session, *, clinic_id: str, patient_id: str, channel: str) -> datetime | None:
+    """When the client's newest inbound message on ``channel`` arrived (None: never)."""
+    from sqlalchemy import func
+
+    found: datetime | None = session.execute(
+        select(func.max(Message.created_at)).where(
+            Message.clinic_id == clinic_id, Message.patient_id == patient_id, Message.channel == channel,
+            Message.direction == "inbound")
+    ).scalar_one_or_none()
+    return found
+
+
 def thread(session: Session, *, clinic_id: str, patient_id: str, limit: int = 200) -> Sequence[Message]:
     return session.execute(
         select(Message).where(Message.clinic_id == clinic_id, Message.patient_id == patient_id)

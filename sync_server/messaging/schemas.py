@@ -18,6 +18,8 @@ class SendMessage(BaseModel):
     patient_id: str = Field(min_length=36, max_length=36)
     body: str = Field(min_length=1, max_length=1600)
     purpose: Literal["transactional", "marketing"] = "transactional"
+    #: "instagram": an Instagram DM reply (to a client who wrote within 24 hours)
+    channel: Literal["sms", "instagram"] = "sms"
     template_id: str | None = Field(default=None, min_length=36, max_length=36)
 
 

@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 SEND_JOB = "message.send"
 SMS = "sms"
 INSTAGRAM = "instagram"
+CHANNELS = (SMS, INSTAGRAM)
 
 QUEUED, SENDING, SUBMITTED, SENT = "queued", "sending", "submitted", "sent"
 DELIVERED, UNDELIVERED, FAILED, READ, REFUSED, RECEIVED = (
@@ -202,12 +203,15 @@ def queue_outbound(
     template_id: str | None = None,
     refused_reason: str | None = None,
     sync: bool = True,
+    channel: str = SMS,
 ) -> Message:
-    """Put a text in the outbox, or store it refused with the reason; idempotent per ``message_id``.
+    """Put a text (or, ``channel="instagram"``, a DM) in the outbox, or store it refused with the
+    reason; idempotent per ``message_id``.
 
     ``refused_reason`` stores it refused with that reason whatever the consents (a sender without
     the permission). ``sync``: also write the message's sync row (False when a push is storing
     that row itself). Raises before writing anything when the text or the client is wrong.
+    A DM follows Instagram's rules instead of SMS consent (:mod:`sync_server.messaging.instagram`).
     """
     session, clinic_id = writes.session, writes.clinic_id
     if message_id is not None:
@@ -223,29 +227,31 @@ def queue_outbound(
     patient = writes.get("patient", patient_id) if patient_id else None
     if patient_id and patient is None:
         raise NotFoundError("That client no longer exists (it may have been merged or deleted).")
-    phone = to or (patient or {}).get("phone")
-    sender = integrations.twilio_sender(session, clinic_id=clinic_id)
-    opted_out = is_opted_out(session, clinic_id=clinic_id, phone=phone)
+    if channel not in CHANNELS:
+        raise ValidationError("A message goes by text (sms) or by Instagram DM (instagram).", field="channel")
     reason: str | None
-    if refused_reason is not None:
-        reason = refused_reason
-    elif sender is None:
-        reason = "Texting is not set up for this clinic yet (connect Twilio with `integrations set`)."
-    elif help_reply:
-        reason = rules.refusal(phone=phone, consents={"transactional_sms": {"granted": True}}, purpose=rules.TRANSACTIONAL,
-                               opted_out=opted_out)
+    job_kind = SEND_JOB
+    if channel == INSTAGRAM:
+        from sync_server.messaging import instagram
+
+        job_kind = instagram.DM_SEND_JOB
+        sender, phone, dm_reason = instagram.route(session, clinic_id=clinic_id, patient_id=patient_id,
+                                                   patient=patient, body=body, now=writes.now)
+        reason = refused_reason if refused_reason is not None else dm_reason
     else:
-        reason = rules.refusal(phone=phone, consents=(patient or {}).get("consents"), purpose=purpose,
-                               opted_out=opted_out)
+        phone = to or (patient or {}).get("phone")
+        sender = integrations.twilio_sender(session, clinic_id=clinic_id)
+        reason = _sms_refusal(session, clinic_id=clinic_id, phone=phone, patient=patient, purpose=purpose,
+                              sender=sender, help_reply=help_reply, refused_reason=refused_reason)
     message = Message(
-        id=message_id or new_id(), clinic_id=clinic_id, patient_id=patient_id, lead_id=lead_id, channel=SMS,
+        id=message_id or new_id(), clinic_id=clinic_id, patient_id=patient_id, lead_id=lead_id, channel=channel,
         direction="outbound", purpose=purpose, kind=kind, body=body, media=[],
         from_addr=sender, to_addr=phone, template_id=template_id,
         status=REFUSED if reason else QUEUED, status_reason=reason[:300] if reason else None,
         author_staff_id=author_staff_id, created_at=writes.now, updated_at=writes.now,
     )
     run_after = writes.now
-    if reason is None and purpose == rules.MARKETING:
+    if reason is None and purpose == rules.MARKETING and channel == SMS:
         profile = clinic_profile(session, clinic_id=clinic_id)
         until = rules.quiet_until(writes.now, rules.zone((patient or {}).get("timezone"), profile.timezone),
                                   _quiet(profile.settings))
@@ -261,14 +267,32 @@ def queue_outbound(
     if reason is None:
         from sync_server.jobs import service as jobs
 
-        jobs.enqueue(session, clinic_id=clinic_id, kind=SEND_JOB, payload={"message_id": message.id},
-                     dedupe_key=f"{SEND_JOB}:{message.id}", now=writes.now, run_after=run_after)
+        jobs.enqueue(session, clinic_id=clinic_id, kind=job_kind, payload={"message_id": message.id},
+                     dedupe_key=f"{job_kind}:{message.id}", now=writes.now, run_after=run_after)
         if kind == "manual" and patient_id:
             _first_reply(writes, patient_id=patient_id)
             from sync_server.leads import routing as lead_routing
 
-            lead_routing.contact_made(writes, patient_id=patient_id, staff_id=author_staff_id, kind="text")
+            lead_routing.contact_made(writes, patient_id=patient_id, staff_id=author_staff_id,
+                                      kind="text" if channel == SMS else "instagram_dm")
     return message
+
+
+def _sms_refusal(session: Session, *, clinic_id: str, phone: str | None, patient: dict[str, Any] | None,
+                 purpose: str, sender: str | None, help_reply: bool, refused_reason: str | None) -> str | None:
+    opted_out = is_opted_out(session, clinic_id=clinic_id, phone=phone)
+    reason: str | None
+    if refused_reason is not None:
+        reason = refused_reason
+    elif sender is None:
+        reason = "Texting is not set up for this clinic yet (connect Twilio with `integrations set`)."
+    elif help_reply:
+        reason = rules.refusal(phone=phone, consents={"transactional_sms": {"granted": True}}, purpose=rules.TRANSACTIONAL,
+                               opted_out=opted_out)
+    else:
+        reason = rules.refusal(phone=phone, consents=(patient or {}).get("consents"), purpose=purpose,
+                               opted_out=opted_out)
+    return reason
 
 
 def _first_reply(writes: ServerWrites, *, patient_id: str) -> None:
@@ -354,7 +378,7 @@ def send_job(ctx: JobContext) -> None:
                                purpose=message.purpose or rules.TRANSACTIONAL, opted_out=opted_out)
     if reason is not None:
         with ctx.transaction() as session:
-            _finish_unsent(session, ctx, message_id, REFUSED, reason, None)
+            finish_unsent(session, ctx, message_id, REFUSED, reason, None)
             ctx.finish(session)
         return
     if message.purpose == rules.MARKETING:
@@ -391,7 +415,7 @@ def send_job(ctx: JobContext) -> None:
             except TransportError as exc:
                 if exc.permanent:
                     with ctx.transaction() as session:
-                        _finish_unsent(session, ctx, message_id, FAILED, exc.user_message, exc.provider_code)
+                        finish_unsent(session, ctx, message_id, FAILED, exc.user_message, exc.provider_code)
                         if exc.provider_code == str(OPTED_OUT):
                             _record_provider_opt_out(session, ctx, message.to_addr)
                 raise
@@ -412,7 +436,7 @@ def _writes(session: Session, ctx: JobContext) -> ServerWrites:
     return ServerWrites(session, clinic_id=ctx.clinic_id, now=ctx.now(), hlc=ctx.worker.hlc)
 
 
-def _finish_unsent(session: Session, ctx: JobContext, message_id: str, status: str, reason: str,
+def finish_unsent(session: Session, ctx: JobContext, message_id: str, status: str, reason: str,
                    code: str | None) -> None:
     writes = _writes(session, ctx)
     stored = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
@@ -433,7 +457,7 @@ def give_up_send(session: Session, ctx: JobContext, reason: str) -> None:
     """The send job failed for good (permanent error, or every attempt used): say so on the message."""
     message_id = ctx.payload.get("message_id")
     if message_id:
-        _finish_unsent(session, ctx, message_id, FAILED, f"The text could not be sent: {reason}", None)
+        finish_unsent(session, ctx, message_id, FAILED, f"The text could not be sent: {reason}", None)
 
 
 # --- delivery states --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from sync_server.integrations import service as integrations
 from sync_server.jobs.worker import Handler, JobContext
-from sync_server.messaging import service
+from sync_server.messaging import instagram, service
 from sync_server.records.service import ServerWrites
 from sync_server.webhooks import meta as meta_webhooks
 from sync_server.webhooks import service as inbox
@@ -20,7 +20,8 @@ from sync_server.webhooks.models import WebhookEvent
 
 log = logging.getLogger(__name__)
 
-HANDLERS = {service.SEND_JOB: Handler(service.send_job, service.give_up_send)}
+HANDLERS = {service.SEND_JOB: Handler(service.send_job, service.give_up_send),
+            instagram.DM_SEND_JOB: Handler(instagram.send_job, instagram.give_up_dm)}
 
 
 def _writes(session: Session, ctx: JobContext) -> ServerWrites:

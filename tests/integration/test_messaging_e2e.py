@@ -4,21 +4,26 @@ the Twilio stand-in on its own port, an enrolled desktop with its encrypted stor
 A text written on the desktop goes up through its outbox; the server turns the pushed message
 into one send through the real twilio SDK; the stand-in's signed status callbacks reach the
 server's webhook; the desktop pulls the message as delivered. A client's reply posted to the
-server's Twilio webhook lands in the desktop's thread as unread.
+server's Twilio webhook lands in the desktop's thread as unread. A DM reply written on the
+desktop goes out once through the Meta Graph stand-in.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from app.db.models import Patient
 from app.services.messaging import MessagingService
 from tests.integration.conftest import PIN, ServerProcess, free_port, make_clinic
+from tests.standins.meta_graph import MetaGraphStandin
 from tests.standins.server import StandinServer
 from tests.standins.twilio_api import TwilioStandin
 
@@ -187,3 +192,75 @@ def test_a_client_texting_in_reaches_the_open_app_live_with_a_notification_and_a
         qtbot.waitUntil(lambda: app.window.rail.badge("clients") == 1, timeout=5_000)
     finally:
         app.close()
+
+
+# --- Instagram DM replies ---------------------------------------------------------------------
+
+MAYA = "6019384756"
+
+
+@pytest.fixture
+def graph() -> Iterator[MetaGraphStandin]:
+    standin = MetaGraphStandin()
+    with StandinServer(standin.app) as server:
+        standin.url = server.url
+        yield standin
+
+
+@pytest.fixture
+def dm_server(tmp_path: Path, graph: MetaGraphStandin) -> Iterator[ServerProcess]:
+    port = free_port()
+    process = ServerProcess(tmp_path / "server-home", port, serve_args=("--with-worker",), extra_env={
+        "GLOWDESK_META_GRAPH_URL": graph.url, "GLOWDESK_PUBLIC_URL": f"http://127.0.0.1:{port}"}).start()
+    yield process
+    process.stop()
+
+
+def test_a_dm_reply_written_on_the_desktop_goes_out_once_on_instagram(
+    dm_server: ServerProcess, graph: MetaGraphStandin, desks: Any,
+) -> None:
+    """A client DMs the clinic (a signed Meta webhook); the desktop replies by Instagram DM; the
+    server's worker sends it once through the facebook_business SDK within the 24-hour window,
+    the desktop pulls it as sent, and Meta's echo of it adds nothing to the thread."""
+    server = dm_server
+    setup = make_clinic(server, codes=1)
+    server.cli("integrations", "set", "--clinic", setup.slug, "--meta-app-secret", str(graph.app_secret),
+               "--meta-verify-token", "glowdesk-e2e-verify", "--meta-page-id", graph.page_id,
+               "--meta-page-token", graph.page_token, "--meta-instagram-id", graph.instagram_id)
+    [desk] = desks(server, setup, "front")
+    graph.add_profile(MAYA, username="maya.glows", name="Maya Reyes")
+    response = graph.deliver(server.url, graph.dm_webhook(sender_id=MAYA, mid="m_e2e_1", text="Hi! Botox price?"))
+    assert response.status_code == 200
+    messaging = MessagingService(desk.store, clinic_id=setup.clinic_id)
+
+    def maya() -> Any:
+        desk.sync()
+        return desk.read(lambda ctx: ctx.session.execute(sa.select(Patient.id).where(Patient.instagram_id == MAYA))
+                         .scalar_one_or_none())
+
+    patient_id = eventually(maya, "Maya's DM on the desktop")
+    thread = messaging.thread(actor=desk.actor, patient_id=patient_id)
+    assert thread.instagram_connected is True and thread.last_inbound_channel == "instagram"
+    assert thread.dm_window_open(datetime.now(UTC))
+
+    message_id = messaging.send(actor=desk.actor, patient_id=patient_id, body="Hi Maya! From $12 a unit.",
+                                channel="instagram")
+    assert desk.sync().push.applied == 1
+    [sent] = eventually(lambda: graph.dms_to(MAYA), "the DM to reach Meta")
+    assert sent["text"] == "Hi Maya! From $12 a unit." and sent["sender"] == graph.page_id
+
+    def shown_sent() -> Any:
+        desk.sync()
+        found = [m for m in messaging.thread(actor=desk.actor, patient_id=patient_id).messages if m.id == message_id]
+        return found and found[0].status == "sent" and found[0]
+
+    mine = eventually(shown_sent, "the DM shown as sent on the desktop")
+    assert (mine.channel, mine.author, mine.pending) == ("instagram", "Olivia Owner", False)
+    # Meta echoes the clinic's own DM back to the webhook: nothing new is stored
+    [echo] = graph.echoes
+    answer = graph.deliver(server.url, echo)
+    assert answer.status_code == 200 and answer.json() == {"stored": 0, "duplicates": 0}
+    desk.sync()
+    assert [m.direction for m in messaging.thread(actor=desk.actor, patient_id=patient_id).messages] == [
+        "inbound", "outbound"]
+    assert len(graph.dms_to(MAYA)) == 1

@@ -47,6 +47,7 @@ class DemoControl:
     def __init__(self, twilio: TwilioStandin, graph: MetaGraphStandin, *, server_url: str, clinic_number: str) -> None:
         self.twilio, self.graph = twilio, graph
         self.server_url = server_url.rstrip("/")
+        graph.echo_to = self.server_url  # DMs the clinic sends are echoed back, as Meta does
         self.clinic_number = clinic_number
         self.app = Starlette(routes=[
             Route("/demo/text", self.text, methods=["POST"]),

@@ -1,10 +1,16 @@
 """A Meta Graph API stand-in: leads by id, a page's lead forms, a form's leads (paged, filtered by
-time), Instagram user profiles, attachment files, and Graph-style errors
-(``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``).
+time), Instagram user profiles, attachment files, Instagram DMs sent (``POST /{page-id}/messages``)
+and read back (``GET /{page-id}/conversations?platform=instagram&user_id=...``), and Graph-style
+errors (``{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}``).
 
 It keeps state like Graph: page access tokens (a wrong one answers 190), ``appsecret_proof``
-checked when the app secret is known, objects that exist or answer 100/33. It also builds and
-signs the webhooks Meta would send (:meth:`MetaGraphStandin.deliver`).
+checked when the app secret is known, objects that exist or answer 100/33, and each person's
+conversation with the clinic's account. A DM is accepted only within 24 hours of the person's
+last message that this stand-in delivered (:meth:`MetaGraphStandin.dm_webhook` records it; code
+10 / subcode 2534022 otherwise, 100 / 2534014 for someone it has never heard of), and each
+accepted DM is echoed back as Meta does (``is_echo``; :meth:`deliver_echoes`, or on its own when
+``echo_to`` names a server). It also builds and signs the webhooks Meta would send
+(:meth:`MetaGraphStandin.deliver`).
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ import hmac
 import itertools
 import json
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +36,9 @@ from starlette.routing import Route
 from tests.standins.signing import instagram_body, leadgen_body, meta_post
 
 API_VERSION = "v24.0"
+WINDOW = timedelta(hours=24)
+DM_MAX_CHARS = 1000
+_GRAPH_TIME = "%Y-%m-%dT%H:%M:%S+0000"
 
 
 @dataclass
@@ -46,12 +57,25 @@ class MetaGraphStandin:
     fail_next: list[tuple[int, int, int | None]] = field(default_factory=list)
     page_size: int = 25
     url: str = ""
+    #: the person's Instagram-scoped id -> when their last message to the clinic was sent
+    last_inbound: dict[str, datetime] = field(default_factory=dict)
+    #: the person's id -> their conversation with the clinic, oldest first (Graph message shape)
+    conversations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: every DM Graph accepted: {"message_id", "recipient_id", "text", "sender"}
+    sent_dms: list[dict[str, Any]] = field(default_factory=list)
+    #: echo webhooks not yet delivered (see deliver_echoes)
+    echoes: list[dict[str, Any]] = field(default_factory=list)
+    #: a server URL: echoes are posted there on their own, shortly after each send (demo mode)
+    echo_to: str | None = None
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(int(datetime.now(UTC).timestamp()) * 1000)
         self._lock = threading.Lock()
         self.app = Starlette(routes=[
             Route("/files/{name}", self._file),
+            Route("/{version}/{node}/messages", self._send_dm, methods=["POST"]),
+            Route("/{version}/{node}/conversations", self._conversations),
             Route("/{version}/{node}/leads", self._form_leads),
             Route("/{version}/{node}/leadgen_forms", self._page_forms),
             Route("/{version}/{node}", self._node),
@@ -88,6 +112,21 @@ class MetaGraphStandin:
         self.files[name] = (data, content_type)
         return f"{self.url}/files/{name}"
 
+    def dms_to(self, user_id: str) -> list[dict[str, Any]]:
+        return [m for m in self.sent_dms if m["recipient_id"] == user_id]
+
+    def heard_from(self, user_id: str, *, at: datetime, text: str = "", mid: str | None = None) -> str:
+        """The person wrote to the clinic at ``at`` (their side of the conversation); the message id."""
+        mid = mid or self._mid()
+        with self._lock:
+            self.last_inbound[user_id] = max(at, self.last_inbound.get(user_id, at))
+            self.conversations.setdefault(user_id, []).append({
+                "id": mid, "message": text, "created_time": at.strftime(_GRAPH_TIME), "from": {"id": user_id}})
+        return mid
+
+    def _mid(self) -> str:
+        return base64.b64encode(f"ig_message_id:{self.new_id()}".encode()).decode().rstrip("=")
+
     def lookups(self, node: str) -> int:
         return sum(1 for _, path in self.requests if path.rstrip("/").endswith(f"/{node}"))
 
@@ -99,8 +138,26 @@ class MetaGraphStandin:
 
     def dm_webhook(self, *, sender_id: str, mid: str, text: str | None = None,
                    attachments: list[dict[str, Any]] | None = None, is_echo: bool = False) -> dict[str, Any]:
+        if not is_echo:
+            self.heard_from(sender_id, at=self.clock(), text=text or "", mid=mid)
         return instagram_body(account_id=self.instagram_id, sender_id=sender_id, mid=mid, text=text,
                               attachments=attachments, is_echo=is_echo)
+
+    def deliver_echoes(self, server_url: str = "", *, client: Any = None) -> int:
+        """Post the echoes of the DMs sent so far, signed, as Meta does; how many."""
+        with self._lock:
+            pending, self.echoes = self.echoes, []
+        for body in pending:
+            self.deliver(server_url, body, client=client)
+        return len(pending)
+
+    def _echo_later(self) -> None:
+        time.sleep(0.05)
+        if self.echo_to:
+            try:
+                self.deliver_echoes(self.echo_to)
+            except httpx.HTTPError:
+                pass  # the server is gone: Meta would retry; the demo does not
 
     def deliver(self, server_url: str, body: dict[str, Any], *, client: Any = None) -> Any:
         """POST a webhook to ``server_url/webhooks/meta`` signed with the app secret, as Meta does."""
@@ -204,6 +261,67 @@ class MetaGraphStandin:
         if request.path_params["node"] != self.page_id:
             return self._missing(request.path_params["node"])
         return self._page(request, [{"id": f, "name": f"Form {f}", "status": "ACTIVE"} for f in sorted(self.forms)])
+
+    def _account(self, node: str) -> bool:
+        return node in (self.page_id, self.instagram_id)
+
+    async def _send_dm(self, request: Request) -> Response:
+        refused = self._check(request)
+        if refused is not None:
+            return refused
+        if not self._account(request.path_params["node"]):
+            return self._missing(request.path_params["node"])
+        form = await request.form()
+        try:
+            recipient = str(json.loads(str(form["recipient"]))["id"])
+            text = str(json.loads(str(form["message"]))["text"])
+        except (KeyError, ValueError, TypeError):
+            return self._error(400, 100, "(#100) The parameter recipient and message[text] are required",
+                               kind="OAuthException")
+        if len(text) > DM_MAX_CHARS:
+            return self._error(400, 100, f"(#100) Param message[text] must be at most {DM_MAX_CHARS} characters",
+                               kind="OAuthException")
+        now = self.clock()
+        with self._lock:
+            last = self.last_inbound.get(recipient)
+            known = last is not None or recipient in self.profiles
+        if not known:
+            return self._error(400, 100, "No matching user found", 2534014, kind="OAuthException")
+        if last is None or now - last > WINDOW:
+            return self._error(400, 10, "(#10) This message is sent outside of allowed window.", 2534022,
+                               kind="OAuthException")
+        mid = self._mid()
+        with self._lock:
+            self.sent_dms.append({"message_id": mid, "recipient_id": recipient, "text": text,
+                                  "sender": request.path_params["node"]})
+            self.conversations.setdefault(recipient, []).append({
+                "id": mid, "message": text, "created_time": now.strftime(_GRAPH_TIME), "from": {"id": self.instagram_id}})
+            self.echoes.append(instagram_body(account_id=self.instagram_id, sender_id=recipient, mid=mid, text=text,
+                                              is_echo=True, timestamp=int(now.timestamp() * 1000)))
+        if self.echo_to:
+            threading.Thread(target=self._echo_later, daemon=True).start()
+        return JSONResponse({"recipient_id": recipient, "message_id": mid})
+
+    async def _conversations(self, request: Request) -> Response:
+        refused = self._check(request)
+        if refused is not None:
+            return refused
+        if not self._account(request.path_params["node"]):
+            return self._missing(request.path_params["node"])
+        if request.query_params.get("platform") != "instagram":
+            return self._error(400, 100, "(#100) Param platform must be one of {messenger, instagram}",
+                               kind="OAuthException")
+        user = request.query_params.get("user_id")
+        with self._lock:
+            users = [user] if user else sorted(self.conversations)
+            found = [(u, list(self.conversations.get(u, []))) for u in users if self.conversations.get(u)]
+        data = []
+        for u, messages in found:
+            item: dict[str, Any] = {"id": base64.b64encode(f"conversation:{u}".encode()).decode().rstrip("=")}
+            if "messages" in (request.query_params.get("fields") or ""):
+                item["messages"] = {"data": list(reversed(messages))[:50]}  # newest first, as Graph lists them
+            data.append(item)
+        return JSONResponse({"data": data})
 
     async def _file(self, request: Request) -> Response:
         name = request.path_params["name"]

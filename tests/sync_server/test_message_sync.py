@@ -232,13 +232,14 @@ def test_a_message_that_cannot_be_sent_is_rejected_and_leaves_nothing(
     assert [a for a in rows(db, glow, "activity") if a["type"].startswith("message.")] == []
 
 
-def test_an_instagram_reply_is_refused_with_a_reason(
+def test_an_instagram_reply_from_a_clinic_without_meta_is_refused_with_a_reason(
     db: Database, glow: ClinicRef, desk: Desk, twilio: TwilioStandin, worker: Worker,  # noqa: F811
 ) -> None:
-    ava = make_patient(db, glow, phone=AVA, consents=consents("transactional_sms"))
+    ava = make_patient(db, glow, phone=AVA, consents=consents("transactional_sms"), instagram_id="6019384756")
     [result] = desk.push(text(desk, ava, "Hi from the clinic", channel="instagram"))
     data = result["current"]["data"]
-    assert data["status"] == "refused" and "Instagram" in data["status_reason"] and data["channel"] == "instagram"
+    assert data["status"] == "refused" and data["channel"] == "instagram"
+    assert data["status_reason"].startswith("Instagram is not connected for this clinic")
     worker.drain()
     assert twilio.messages == []
 

@@ -1,11 +1,18 @@
-"""Writing a text: a template picker, the purpose, the text, and a live preview of what goes out.
+"""Writing a message: a template picker, the channel, the purpose, the text, and a live preview
+of what goes out.
 
 The text box holds template text: plain words, and ``{{ first_name }}``-style variables and
 ``{% if %}`` conditionals (core.templates). Picking a template puts its text in the box. Under
 the box the preview shows the text as this client will receive it, with its length, SMS
-segments and encoding (core.sms), and says why it cannot be sent when it cannot: no mobile
-number, no consent recorded, marketing without the permission, a template mistake, too long.
-Send writes it locally (Ctrl+Enter too); it goes up through the outbox.
+segments and encoding (core.sms) for a text or its length for a DM, and says why it cannot be
+sent when it cannot: no mobile number, no consent recorded, marketing without the permission, a
+template mistake, too long; for an Instagram DM: no Instagram account on the record, Instagram
+not connected for the clinic, or more than 24 hours since the client's last Instagram message
+(Meta's window; the clinic server is the judge, this is the early warning).
+
+The channel picker shows when the client has an Instagram account on their record; it starts on
+the channel of the client's last message to the clinic. Send writes the message locally
+(Ctrl+Enter too) with its channel; it goes up through the outbox.
 """
 
 from __future__ import annotations
@@ -24,15 +31,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.services.messaging import MARKETING, TRANSACTIONAL, Thread
+from app.services.messaging import DM_MAX_CHARS, INSTAGRAM, MARKETING, SMS, TRANSACTIONAL, Thread
 from app.ui import theme
 from app.ui.errors import user_message
+from app.ui.formatting import display_when
 from app.ui.widgets import label, row
 from core.permissions import Permission
 from core.sms import MAX_BODY_CHARS, segment_info
 from core.templates import TemplateProblem, render_template
 
 PURPOSES = ((TRANSACTIONAL, "Appointments & service"), (MARKETING, "Marketing"))
+CHANNELS = ((SMS, "Text message"), (INSTAGRAM, "Instagram DM"))
 NO_TEMPLATE = "Insert a template\u2026"
 
 
@@ -49,9 +58,10 @@ class _TextBox(QPlainTextEdit):
 
 
 class ComposeBox(QFrame):
-    """``send_requested(body, purpose, template_id)`` when the person sends a text that can go."""
+    """``send_requested(body, purpose, template_id, channel)`` when the person sends a message
+    that can go."""
 
-    send_requested = Signal(str, str, object)
+    send_requested = Signal(str, str, object, str)
 
     def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -69,6 +79,12 @@ class ComposeBox(QFrame):
         for value, text in PURPOSES:
             self.purpose.addItem(text, value)
         self.purpose.currentIndexChanged.connect(lambda _i: self.update_preview())
+        self.channel = QComboBox()
+        self.channel.setObjectName("ChannelPicker")
+        self.channel.setAccessibleName("Send as")
+        for value, text in CHANNELS:
+            self.channel.addItem(text, value)
+        self.channel.currentIndexChanged.connect(lambda _i: self.update_preview())
         self.can_market = desk.can(Permission.MESSAGE_MARKETING)
         self.purpose.model().item(1).setEnabled(self.can_market)  # type: ignore[attr-defined]
         if not self.can_market:
@@ -93,7 +109,7 @@ class ComposeBox(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
         layout.setSpacing(6)
-        layout.addLayout(row(self.templates, self.purpose, None, self.count, stretch_end=False))
+        layout.addLayout(row(self.templates, self.channel, self.purpose, None, self.count, stretch_end=False))
         layout.addWidget(self.text)
         layout.addWidget(self.preview)
         self.problem.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
@@ -113,6 +129,7 @@ class ComposeBox(QFrame):
             self.text.clear()
             self.text.blockSignals(False)
             self._template_id = None
+        self._set_channels(thread, keep=same)
         self.templates.blockSignals(True)
         self.templates.clear()
         self.templates.addItem(NO_TEMPLATE, None)
@@ -125,6 +142,20 @@ class ComposeBox(QFrame):
                                          "\u2026  {{ first_name }} and the other template variables work here too.")
         self.setEnabled(thread is not None)
         self.update_preview()
+
+    def _set_channels(self, thread: Thread | None, *, keep: bool) -> None:
+        """The channel picker: shown for a client with an Instagram account (id or handle); a new
+        client starts on the channel of their last message (Instagram when they have no number)."""
+        has_instagram = thread is not None and bool(thread.instagram_id or thread.instagram_handle)
+        self.channel.setVisible(has_instagram)
+        if keep and has_instagram:
+            return
+        choice = SMS
+        if thread is not None and has_instagram and (thread.last_inbound_channel == INSTAGRAM or not thread.phone):
+            choice = INSTAGRAM
+        self.channel.blockSignals(True)
+        self.channel.setCurrentIndex(max(self.channel.findData(choice), 0))
+        self.channel.blockSignals(False)
 
     def _template_picked(self, index: int) -> None:
         template_id = self.templates.itemData(index)
@@ -142,6 +173,12 @@ class ComposeBox(QFrame):
     def purpose_value(self) -> str:
         return str(self.purpose.currentData() or TRANSACTIONAL)
 
+    @property
+    def channel_value(self) -> str:
+        if self.channel.isHidden():  # no Instagram account on the record: texts only
+            return SMS
+        return str(self.channel.currentData() or SMS)
+
     # --- the preview --------------------------------------------------------------------------
 
     def update_preview(self) -> None:
@@ -158,11 +195,14 @@ class ComposeBox(QFrame):
             self._rendered, missing = rendered.text, rendered.missing
         except TemplateProblem as exc:
             problem = exc.user_message
-        info = segment_info(self._rendered)
-        count = info.summary
-        if info.encoding == "UCS-2" and info.non_gsm:
-            shown = " ".join(info.non_gsm[:4])
-            count += f" \u00b7 {shown} {'needs' if len(info.non_gsm) == 1 else 'need'} UCS-2"
+        if self.channel_value == INSTAGRAM:
+            count = f"{len(self._rendered)} / {DM_MAX_CHARS} characters" if self._rendered else ""
+        else:
+            info = segment_info(self._rendered)
+            count = info.summary
+            if info.encoding == "UCS-2" and info.non_gsm:
+                shown = " ".join(info.non_gsm[:4])
+                count += f" \u00b7 {shown} {'needs' if len(info.non_gsm) == 1 else 'need'} UCS-2"
         templated = "{{" in source or "{%" in source
         preview = f"Sends: {self._rendered}" if templated and self._rendered else ""
         if not problem:
@@ -171,10 +211,11 @@ class ComposeBox(QFrame):
 
     def _why_not(self, thread: Thread, missing: tuple[str, ...]) -> str:
         name = thread.variables.get("first_name") or thread.client_name
+        if self.channel_value == INSTAGRAM:
+            return self._why_not_dm(thread, name, missing)
         if not thread.phone:
-            if thread.instagram_handle:
-                return (f"{name} has no mobile number on their record; reply to their Instagram messages in "
-                        "Instagram (replying by DM from Glowdesk is not available yet).")
+            if thread.instagram_id:
+                return f"{name} has no mobile number on their record; send an Instagram DM instead."
             return f"{name} has no mobile number on their record, so they cannot be texted."
         if self.purpose_value == MARKETING:
             if not self.can_market:
@@ -186,6 +227,30 @@ class ComposeBox(QFrame):
                     "server would refuse this one.")
         if len(self._rendered) > MAX_BODY_CHARS:
             return f"A text can be at most {MAX_BODY_CHARS} characters; this one has {len(self._rendered)}."
+        return self._missing(missing)
+
+    def _why_not_dm(self, thread: Thread, name: str, missing: tuple[str, ...]) -> str:
+        if not thread.instagram_id:
+            return (f"{name}'s Instagram account is not linked to their record yet (Glowdesk learns it when they "
+                    "send the clinic a DM), so they cannot be sent a DM.")
+        if thread.instagram_connected is False:
+            return ("Instagram is not connected for this clinic, so DMs cannot be sent from Glowdesk; an "
+                    "administrator connects it on the clinic server.")
+        if self.purpose_value == MARKETING and not self.can_market:
+            return "Only owners and managers may send marketing messages."
+        if thread.last_instagram_at is None:
+            return (f"{name} has not sent the clinic an Instagram message, and Instagram only allows replies to "
+                    "people who wrote first" + ("; text them instead." if thread.phone else "."))
+        if not thread.dm_window_open(self.desk.now()):
+            when = display_when(thread.last_instagram_at, self.desk.tz(), self.desk.today())
+            return (f"Instagram only allows replies within 24 hours of {name}'s last message (theirs was {when}), "
+                    "so Instagram would refuse this DM" + ("; text them instead." if thread.phone else "."))
+        if len(self._rendered) > DM_MAX_CHARS:
+            return f"An Instagram message can be at most {DM_MAX_CHARS} characters; this one has {len(self._rendered)}."
+        return self._missing(missing)
+
+    @staticmethod
+    def _missing(missing: tuple[str, ...]) -> str:
         if missing:
             names = ", ".join("{{ " + m + " }}" for m in missing)
             return f"No value for {names} for this client: it is left out. Check the text before sending."
@@ -206,10 +271,10 @@ class ComposeBox(QFrame):
     def send(self) -> None:
         if not self.send_button.isEnabled() or self.thread is None:
             return
-        self.send_requested.emit(self._rendered, self.purpose_value, self._template_id)
+        self.send_requested.emit(self._rendered, self.purpose_value, self._template_id, self.channel_value)
 
     def sent(self) -> None:
-        """The text was written: start afresh."""
+        """The message was written: start afresh (on the same channel: the conversation goes on)."""
         self.text.clear()
         self._template_id = None
         self.templates.setCurrentIndex(0)

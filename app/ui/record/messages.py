@@ -158,11 +158,11 @@ class MessagesPanel(QWidget):
 
     # --- sending ------------------------------------------------------------------------------
 
-    def _send(self, body: str, purpose: str, template_id: str | None) -> None:
+    def _send(self, body: str, purpose: str, template_id: str | None, channel: str) -> None:
         if self.patient_id is None:
             return
         self.compose.send_button.setEnabled(False)
-        self.ops.send(self.patient_id, body, purpose=purpose, template_id=template_id,
+        self.ops.send(self.patient_id, body, purpose=purpose, template_id=template_id, channel=channel,
                       on_success=lambda _id: self.compose.sent(), on_failure=self._send_failed)
 
     def _send_failed(self, exc: BaseException) -> None:

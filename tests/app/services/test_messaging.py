@@ -172,6 +172,27 @@ def test_marketing_needs_the_permission_and_bad_texts_are_refused_with_a_sentenc
     assert service.send(actor=staff(store, "Marcus Mendoza"), patient_id=pid, body="20% off!", purpose="marketing")
 
 
+def test_a_dm_is_written_with_its_channel_only_to_a_client_with_an_instagram_account(
+    demo: tuple[Store, DemoSummary], service: MessagingService,
+) -> None:
+    store, _ = demo
+    felix = staff(store, "Felix Park")
+    no_account = texting_patient(store)
+    if read(store, lambda ctx: ctx.session.get(Patient, no_account).instagram_id):
+        pytest.skip("the demo gave this client an Instagram account")
+    with pytest.raises(ValidationError, match="no Instagram account on their record"):
+        service.send(actor=felix, patient_id=no_account, body="Hi!", channel="instagram")
+    linked = read(store, lambda ctx: ctx.session.execute(
+        select(Patient.id).where(Patient.instagram_id.is_not(None)).limit(1)).scalar_one())
+    with pytest.raises(ValidationError, match="at most 1000 characters"):
+        service.send(actor=felix, patient_id=linked, body="x" * 1001, channel="instagram")
+    message_id = service.send(actor=felix, patient_id=linked, body="Thanks for your message!", channel="instagram")
+    [mine] = [m for m in service.thread(actor=felix, patient_id=linked).messages if m.id == message_id]
+    assert (mine.channel, mine.pending, mine.author) == ("instagram", True, "Felix Park")
+    thread = service.thread(actor=felix, patient_id=linked)
+    assert thread.instagram_connected is True  # the demo clinic has Instagram connected
+
+
 def test_template_variables_come_from_the_clients_next_appointment(
     demo: tuple[Store, DemoSummary], service: MessagingService,
 ) -> None:
