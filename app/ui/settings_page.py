@@ -117,6 +117,8 @@ class SettingsPage(QWidget):
         self.stack.addWidget(self.routing)
         self.nav.addItem("Workstation")
         self.stack.addWidget(self._workstation_page())
+        # tall enough for every section: no scrolling to find one
+        self.nav.setMinimumHeight(sum(self.nav.sizeHintForRow(i) for i in range(self.nav.count())) + 24)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.error = label("", name="FormError", wrap=True)

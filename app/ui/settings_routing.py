@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -115,9 +114,10 @@ class LeadRoutingSection(QWidget):
         columns.setContentsMargins(0, 0, 0, 0)
         columns.setHorizontalSpacing(16)
         columns.addWidget(self._rules_card(), 0, 0)
-        columns.addWidget(self._times_card(), 0, 1)
-        columns.setColumnStretch(0, 3)
-        columns.setColumnStretch(1, 2)
+        times = self._times_card()
+        times.setFixedWidth(330)
+        columns.addWidget(times, 0, 1)
+        columns.setColumnStretch(0, 1)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -139,16 +139,14 @@ class LeadRoutingSection(QWidget):
         self.rule_list = QListWidget()
         self.rule_list.setObjectName("RoutingRules")
         self.rule_list.setMinimumHeight(150)
+        self.rule_list.setWordWrap(True)
+        self.rule_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.rule_list.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.rule_list.itemDoubleClicked.connect(lambda _i: self.edit_rule())
         self.rule_list.currentRowChanged.connect(lambda _r: self._rule_buttons())
         layout.addWidget(self.rule_list, 1)
-        self.add_rule = QToolButton()
+        self.add_rule = QPushButton(theme.icon("plus", "text2"), "Add rule")
         self.add_rule.setObjectName("AddRule")
-        self.add_rule.setProperty("kind", "button")
-        self.add_rule.setText("Add rule")
-        self.add_rule.setIcon(theme.icon("plus", "text2"))
-        self.add_rule.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.add_rule.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.add_rule)
         for kind in RuleKind:
             action = menu.addAction(KIND_TITLES[kind])
@@ -169,19 +167,15 @@ class LeadRoutingSection(QWidget):
         self.remove.clicked.connect(self.remove_rule)
         layout.addLayout(row(self.add_rule, self.edit_button, self.up, self.down, None, self.remove,
                              stretch_end=False))
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(8)
         self.fallback = QComboBox()
         self.fallback.setObjectName("RoutingFallback")
         self.escalate = QComboBox()
         self.escalate.setObjectName("RoutingEscalation")
-        grid.addWidget(label("If no rule finds anyone on shift, give it to", kind="field-label"), 0, 0)
-        grid.addWidget(self.fallback, 0, 1)
-        grid.addWidget(label("A missed first reply is escalated to", kind="field-label"), 1, 0)
-        grid.addWidget(self.escalate, 1, 1)
-        grid.setColumnStretch(1, 1)
-        layout.addLayout(grid)
+        layout.addSpacing(4)
+        layout.addWidget(label("If no rule finds anyone on shift, the lead goes to", kind="field-label"))
+        layout.addWidget(self.fallback)
+        layout.addWidget(label("A missed first reply is escalated to", kind="field-label"))
+        layout.addWidget(self.escalate)
         return card
 
     def _times_card(self) -> QFrame:
@@ -197,7 +191,8 @@ class LeadRoutingSection(QWidget):
             spin.setRange(0, MAX_SLA_MINUTES)
             spin.setSpecialValueText("No deadline")
             spin.setSuffix(" min")
-            spin.setMinimumWidth(130)
+            spin.setFixedWidth(120)
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight)
             self.sla[source] = spin
             grid.addWidget(label(_source_label(source)), i, 0)
             grid.addWidget(spin, i, 1)
@@ -208,7 +203,8 @@ class LeadRoutingSection(QWidget):
         self.claim.setObjectName("ClaimMinutes")
         self.claim.setRange(1, MAX_CLAIM_MINUTES)
         self.claim.setSuffix(" min")
-        self.claim.setMinimumWidth(130)
+        self.claim.setFixedWidth(120)
+        self.claim.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.after_hours = QComboBox()
         self.after_hours.setObjectName("AfterHours")
         self.after_hours.addItem("Start the clock when the clinic opens", NEXT_OPENING)
@@ -216,10 +212,12 @@ class LeadRoutingSection(QWidget):
         more = QGridLayout()
         more.setHorizontalSpacing(12)
         more.setVerticalSpacing(8)
-        more.addWidget(label("A claim lapses after, without contact", kind="field-label"), 0, 0)
+        more.addWidget(label("A claim lapses after", kind="field-label"), 0, 0)
         more.addWidget(self.claim, 0, 1)
-        more.addWidget(label("Leads that arrive after hours", kind="field-label"), 1, 0, 1, 2)
-        more.addWidget(self.after_hours, 2, 0, 1, 2)
+        more.addWidget(label("without a text or a call from whoever claimed the lead.", kind="muted", wrap=True),
+                       1, 0, 1, 2)
+        more.addWidget(label("Leads that arrive after hours", kind="field-label"), 2, 0, 1, 2)
+        more.addWidget(self.after_hours, 3, 0, 1, 2)
         more.setColumnStretch(0, 1)
         layout.addLayout(more)
         layout.addStretch(1)
