@@ -48,7 +48,7 @@ class RuleDialog(QDialog):
         self.result_rule: dict[str, Any] | None = None
         self.setObjectName("RuleDialog")
         self.setWindowTitle(KIND_TITLES[self.kind])
-        self.setMinimumWidth(520)
+        self.setMinimumWidth(640)
         self.words = QLineEdit(", ".join(rule.get("match", [])))
         self.words.setObjectName("RuleWords")
         self.words.setPlaceholderText("laser, ipl, hair removal")

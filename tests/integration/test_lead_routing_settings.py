@@ -1,7 +1,8 @@
 """Settings > Lead routing against a real server process, driven as a manager would (pytest-qt,
 offscreen): the clinic's rules are shown as the server holds them, edited (a reply deadline, the
 claim time, a new service rule moved to the top, the escalation target) and saved to the server;
-a rule without its words is refused in the dialog; a save after someone else changed the
+a rule without its words is refused in the dialog; the server's refusal outlines the setting it
+names; a save after someone else changed the
 routing reloads theirs and says so; an offline workstation says routing needs the server."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from sqlalchemy import update
 
 from app.db.store import open_store
 from app.repositories import settings as local_settings
@@ -26,6 +28,7 @@ from app.ui.operations import Operations
 from app.ui.settings_page import SettingsPage
 from app.ui.settings_routing import CHANGED, OFFLINE
 from core.routing import RuleKind
+from sync_server.clinics.models import Staff
 from tests.integration.conftest import ServerProcess, free_port
 from tests.integration.routing_support import ALWAYS, RoutedClinic, routed_clinic
 
@@ -150,3 +153,19 @@ def test_offline_the_page_says_routing_needs_the_server(
     page = routing_page(qtbot, manager)
     qtbot.waitUntil(lambda: page.notice.text() == OFFLINE, timeout=10_000)
     assert not page.save_button.isEnabled() and not page.body.isEnabled() and page.retry.isVisible()
+
+
+def test_the_servers_refusal_names_the_setting_and_nothing_is_saved(
+    qtbot: Any, clinic: RoutedClinic, manager: Station,
+) -> None:
+    page = routing_page(qtbot, manager)
+    page.fallback.setCurrentIndex(page.fallback.findText("Daisy Alvarez", Qt.MatchFlag.MatchStartsWith))
+    with clinic.writes() as writes:  # Daisy leaves while the page is open
+        writes.session.execute(update(Staff).where(Staff.id == clinic.staff["daisy"]).values(active=False))
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "no longer active" in page.notice.text(), timeout=10_000)
+    assert page.notice.text() == "The fallback: Daisy Alvarez is no longer active."
+    assert page.fallback.property("invalid") is True and page.claim.property("invalid") is False
+    assert page.fallback.currentText().startswith("Daisy Alvarez")  # the edit is still on the page
+    assert clinic.server.cli("lead-routing", "show", "--clinic", clinic.slug)["lead_routing"]["fallback"] == \
+        "Marcus Mendoza"
