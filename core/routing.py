@@ -282,55 +282,62 @@ class RoutingPolicy:
         return ids
 
 
-def _str_list(value: Any, *, what: str) -> tuple[str, ...]:
+def _str_list(value: Any, *, what: str, field: str | None = None) -> tuple[str, ...]:
     if value is None:
         return ()
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, Sequence) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise RoutingSettingsError(f"{what} must be a list of names or ids.")
+        raise RoutingSettingsError(f"{what} must be a list of names or ids.", field=field)
     return tuple(dict.fromkeys(v.strip() for v in value))
 
 
-def _whole(value: Any, *, what: str, low: int, high: int) -> int:
+def _whole(value: Any, *, what: str, low: int, high: int, field: str | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RoutingSettingsError(f"{what} must be a whole number of minutes from {low} to {high}.")
+        raise RoutingSettingsError(f"{what} must be a whole number of minutes from {low} to {high}.",
+                                   field=field)
     return value
 
 
 def parse_rule(raw: Any, number: int) -> Rule:
     what = f"Rule {number}"
+    at = f"rules[{number}]"
     if not isinstance(raw, Mapping):
-        raise RoutingSettingsError(f"{what} must be an object with a kind.")
+        raise RoutingSettingsError(f"{what} must be an object with a kind.", field=at)
     unknown = set(raw) - {"kind", "staff", "roles", "match", "pick"}
     if unknown:
         raise RoutingSettingsError(
-            f"{what} has settings Glowdesk does not know: {', '.join(sorted(unknown))}."
+            f"{what} has settings Glowdesk does not know: {', '.join(sorted(unknown))}.", field=at
         )
     try:
         kind = RuleKind(str(raw.get("kind", "")).strip().lower())
     except ValueError:
         kinds = ", ".join(k.value for k in RuleKind)
-        raise RoutingSettingsError(f"{what}: the kind must be one of {kinds}.") from None
-    staff = _str_list(raw.get("staff"), what=f"{what}'s staff")
-    roles = tuple(r.lower() for r in _str_list(raw.get("roles"), what=f"{what}'s roles"))
+        raise RoutingSettingsError(f"{what}: the kind must be one of {kinds}.", field=f"{at}.kind") from None
+    staff = _str_list(raw.get("staff"), what=f"{what}'s staff", field=f"{at}.staff")
+    roles = tuple(r.lower() for r in _str_list(raw.get("roles"), what=f"{what}'s roles", field=f"{at}.roles"))
     bad_roles = [r for r in roles if r not in ROLES]
     if bad_roles:
-        raise RoutingSettingsError(f"{what}: '{bad_roles[0]}' is not a role ({', '.join(ROLES)}).")
+        raise RoutingSettingsError(f"{what}: '{bad_roles[0]}' is not a role ({', '.join(ROLES)}).",
+                                   field=f"{at}.roles")
     if not staff and not roles:
-        raise RoutingSettingsError(f"{what} ({kind.value}) must name its staff or roles.")
-    match = tuple(m.lower() for m in _str_list(raw.get("match"), what=f"{what}'s match"))
+        raise RoutingSettingsError(f"{what} ({kind.value}) must name its staff or roles.",
+                                   field=f"{at}.staff")
+    match = tuple(m.lower() for m in _str_list(raw.get("match"), what=f"{what}'s match", field=f"{at}.match"))
     if kind is RuleKind.SERVICE and not match:
-        raise RoutingSettingsError(f"{what} (service) must list the words to match, such as laser.")
+        raise RoutingSettingsError(f"{what} (service) must list the words to match, such as laser.",
+                                     field=f"{at}.match")
     if kind is not RuleKind.SERVICE and match:
-        raise RoutingSettingsError(f"{what}: only a service rule matches words.")
+        raise RoutingSettingsError(f"{what}: only a service rule matches words.", field=f"{at}.match")
     default_pick = Pick.ROUND_ROBIN if kind is RuleKind.ROUND_ROBIN else Pick.FEWEST_OPEN
     try:
         pick = Pick(str(raw.get("pick") or default_pick.value))
     except ValueError:
-        raise RoutingSettingsError(f"{what}: pick is round_robin or fewest_open.") from None
+        raise RoutingSettingsError(f"{what}: pick is round_robin or fewest_open.",
+                                     field=f"{at}.pick") from None
     if kind in (RuleKind.ROUND_ROBIN, RuleKind.FEWEST_OPEN) and pick.value != kind.value:
-        raise RoutingSettingsError(f"{what}: a {kind.value} rule always picks by {kind.value}.")
+        raise RoutingSettingsError(f"{what}: a {kind.value} rule always picks by {kind.value}.",
+                                     field=f"{at}.pick")
     return Rule(kind, staff, roles, match, pick)
 
 
@@ -348,28 +355,29 @@ def parse_policy(raw: Mapping[str, Any] | None) -> RoutingPolicy:
         )
     rules_raw = raw.get("rules") or []
     if not isinstance(rules_raw, Sequence) or isinstance(rules_raw, str):
-        raise RoutingSettingsError("Lead routing rules must be a list.")
+        raise RoutingSettingsError("Lead routing rules must be a list.", field="rules")
     rules = tuple(parse_rule(r, i) for i, r in enumerate(rules_raw, start=1))
     fallback = raw.get("fallback")
     if fallback is not None and (not isinstance(fallback, str) or not fallback.strip()):
-        raise RoutingSettingsError("The fallback must be one staff member.")
+        raise RoutingSettingsError("The fallback must be one staff member.", field="fallback")
     claim = raw.get("claim_minutes", DEFAULT_CLAIM_MINUTES)
-    claim = _whole(claim, what="The claim time", low=1, high=MAX_CLAIM_MINUTES)
+    claim = _whole(claim, what="The claim time", low=1, high=MAX_CLAIM_MINUTES, field="claim_minutes")
     sla_raw = raw.get("sla_minutes") or {}
     if not isinstance(sla_raw, Mapping):
-        raise RoutingSettingsError("Reply times must be listed per source, such as web_form: 5.")
+        raise RoutingSettingsError("Reply times must be listed per source, such as web_form: 5.",
+                                   field="sla_minutes")
     sla: dict[str, int | None] = {}
     for source, minutes in sla_raw.items():
         if minutes is None:
             sla[str(source)] = None
         else:
             sla[str(source)] = _whole(
-                minutes, what=f"The reply time of {source}", low=1, high=MAX_SLA_MINUTES
-            )
+                minutes, what=f"The reply time of {source}", low=1, high=MAX_SLA_MINUTES,
+                field=f"sla_minutes.{source}")
     after = str(raw.get("after_hours") or NEXT_OPENING)
     if after not in (NEXT_OPENING, CLOCK):
-        raise RoutingSettingsError("after_hours is next_opening or clock.")
-    escalate = _str_list(raw.get("escalate_to"), what="escalate_to")
+        raise RoutingSettingsError("after_hours is next_opening or clock.", field="after_hours")
+    escalate = _str_list(raw.get("escalate_to"), what="escalate_to", field="escalate_to")
     return RoutingPolicy(rules, fallback.strip() if fallback else None, claim, sla, after, escalate)
 
 

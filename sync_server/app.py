@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -158,5 +159,9 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
         if exc.status >= 500:
             log.error("%s on %s %s", exc.code, request.method, request.url.path)
-        return JSONResponse({"detail": exc.user_message, "code": exc.code}, status_code=exc.status,
-                            headers=headers)
+        body: dict[str, Any] = {"detail": exc.user_message, "code": exc.code}
+        field = getattr(exc, "field", None)
+        if field:  # a ValidationError naming what is wrong (the desktop marks that field)
+            body["field"] = field
+            body["details"] = {"field": field}
+        return JSONResponse(body, status_code=exc.status, headers=headers)

@@ -114,6 +114,7 @@ from core.demo.catalogue import (
     ServiceSpec,
     StaffSpec,
     ascii_fold,
+    demo_routing,
     staff_hours,
     us_holidays,
 )
@@ -279,6 +280,7 @@ class _Generator:
     def build_clinic(self, *, slug: str) -> _Resources:
         clinic_id = new_id()
         campaigns = self.build_campaigns()
+        staff_ids = {spec.key: new_id() for spec in STAFF}
         out: list[Any] = [Clinic(
             id=clinic_id, name=CLINIC_NAME, slug=slug, timezone=TIMEZONE, region="US", currency="USD",
             phone=normalize_phone("(415) 555-0100", "US"),
@@ -286,7 +288,7 @@ class _Generator:
                 "text": "A deposit holds your appointment. Cancel or reschedule at least 24 hours ahead "
                         "for a full release; late cancellations and no-shows forfeit the deposit.",
                 "late_cancel_hours": 24, "version": 3},
-                "lead_routing": {"claim_minutes": DEFAULT_CLAIM_MINUTES, "after_hours": "next_opening"},
+                "lead_routing": demo_routing(staff_ids),
                 "quiet_hours": {"start": "20:00", "end": "08:00"},
                 "channels": {"sms": True, "instagram": True},
                 "demo_ad_campaigns": campaigns},
@@ -308,9 +310,7 @@ class _Generator:
                             kind=kind, model=model, active=True)
             devices[loc].append((device.id, kind))
             out.append(device)
-        staff_ids: dict[str, str] = {}
         for spec in STAFF:
-            staff_ids[spec.key] = new_id()
             first = spec.name.replace("Dr. ", "").split()[0].lower()
             out.append(Staff(
                 id=staff_ids[spec.key], clinic_id=clinic_id, display_name=spec.name, role=spec.role.value,

@@ -141,7 +141,8 @@ def raise_for_error(response: httpx.Response) -> None:
             f"The clinic server could not take the request right now ({status}); Glowdesk will retry.",
             code=body.code,
         )
-    raise SyncRefused(body.message, status=status, code=body.code)
+    field = body.details.get("field")
+    raise SyncRefused(body.message, status=status, code=body.code, field=field if isinstance(field, str) else None)
 
 
 class SyncClient:
@@ -237,6 +238,13 @@ class SyncClient:
     def post(self, path: str, *, staff_id: str | None, json: dict[str, Any]) -> httpx.Response:
         """POST a request the server decides (``/api/v1`` + ``path``), acting as ``staff_id``."""
         return self._request("POST", path, staff_id=staff_id, json=json)
+
+    def send(self, method: str, path: str, *, staff_id: str | None, json: dict[str, Any] | None = None
+             ) -> httpx.Response:
+        """Any other request the server decides (``/api/v1`` + ``path``), acting as ``staff_id``."""
+        if json is None:
+            return self._request(method, path, staff_id=staff_id)
+        return self._request(method, path, staff_id=staff_id, json=json)
 
     def me(self) -> dict[str, Any]:
         data: dict[str, Any] = self._request("GET", "/me").json()

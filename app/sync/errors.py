@@ -39,9 +39,12 @@ class SyncUnavailable(SyncError):
 class SyncRefused(SyncError):
     code = "sync_refused"
 
-    def __init__(self, user_message: str, *, status: int = 400, code: str | None = None) -> None:
+    def __init__(self, user_message: str, *, status: int = 400, code: str | None = None,
+                 field: str | None = None) -> None:
         super().__init__(user_message, code=code)
         self.status = status
+        #: what the server found wrong (a 422 naming a field, such as ``claim_minutes``)
+        self.field = field
 
 
 class SyncStopped(SyncError):

@@ -45,13 +45,16 @@ class NeedsServer(GlowdeskError):
 
 
 class ActionRefused(GlowdeskError):
-    """The server refused the action; ``user_message`` is its sentence."""
+    """The server refused the action; ``user_message`` is its sentence (``field``: what it found
+    wrong, when it named it)."""
 
     code = "refused"
 
-    def __init__(self, user_message: str, *, code: str | None = None, status: int = 409) -> None:
+    def __init__(self, user_message: str, *, code: str | None = None, status: int = 409,
+                 field: str | None = None) -> None:
         super().__init__(user_message, code=code)
         self.status = status
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,11 @@ class ServerAccess:
     token: str
     http: Any = None  # an httpx.Client to use (tests); None: one per request
 
-    def _post(self, what: str, path: str, staff_id: str, body: dict[str, Any] | None = None) -> Answer:
+    def _send(self, what: str, method: str, path: str, staff_id: str, body: dict[str, Any] | None) -> Any:
+        """The answer's JSON; :class:`NeedsServer` or :class:`ActionRefused` with a sentence."""
         client = SyncClient(self.server_url, self.token, http=self.http, timeout=TIMEOUT)
         try:
-            response = client.post(path, staff_id=staff_id, json=body or {})
+            response = client.send(method, path, staff_id=staff_id, json=body)
         except SyncUnavailable as exc:
             if exc.offline:
                 raise NeedsServer(f"{what} needs the clinic server, and this workstation cannot reach it right now "
@@ -95,16 +99,37 @@ class ServerAccess:
             raise NeedsServer(f"{what} needs the clinic server, which could not take the request just now. "
                               "Try again in a moment.") from exc
         except SyncRefused as exc:
-            raise ActionRefused(exc.user_message, code=exc.code, status=exc.status) from exc
+            raise ActionRefused(exc.user_message, code=exc.code, status=exc.status, field=exc.field) from exc
         except SyncStopped as exc:
             raise ActionRefused(exc.user_message, code=exc.code, status=401) from exc
         finally:
             client.close()
         try:
-            raw = response.json()
+            return response.json()
+        except ValueError as exc:
+            raise SyncError("The clinic server sent an answer this workstation cannot read.") from exc
+
+    @staticmethod
+    def _answer(raw: Any) -> Answer:
+        try:
             return Answer([Change.model_validate(c) for c in raw.get("changes", [])], raw.get("message"))
         except (ValueError, PydanticValidationError, AttributeError) as exc:
             raise SyncError("The clinic server sent an answer this workstation cannot read.") from exc
+
+    def _post(self, what: str, path: str, staff_id: str, body: dict[str, Any] | None = None) -> Answer:
+        return self._answer(self._send(what, "POST", path, staff_id, body or {}))
+
+    def lead_routing(self, *, staff_id: str) -> RoutingSheet:
+        """The clinic's lead routing as the server holds it, for editing."""
+        return RoutingSheet.of(self._send("Changing lead routing", "GET", "/lead-routing", staff_id, None))
+
+    def save_lead_routing(self, version: str, lead_routing: dict[str, Any], *, staff_id: str
+                          ) -> tuple[RoutingSheet, Answer]:
+        """Replace the routing if ``version`` is still current (else :class:`ActionRefused`,
+        status 409, code ``routing_changed``); the new sheet and the clinic record."""
+        raw = self._send("Changing lead routing", "PUT", "/lead-routing", staff_id,
+                         {"version": version, "lead_routing": lead_routing})
+        return RoutingSheet.of(raw), self._answer(raw)
 
     def claim_lead(self, lead_id: str, *, staff_id: str) -> Answer:
         return self._post("Claiming a lead", f"/leads/{lead_id}/claim", staff_id)
@@ -120,6 +145,27 @@ class ServerAccess:
         return self._post("Resolving a possible duplicate", f"/merge-reviews/{review_id}/dismiss", staff_id)
 
 
+@dataclass(frozen=True)
+class RoutingSheet:
+    """The clinic's lead routing as the server sent it for editing: the stored settings (staff
+    by id, see :mod:`core.routing`), their version, the default reply times per source and
+    the clinic's active staff (id, name, role)."""
+
+    version: str
+    lead_routing: dict[str, Any]
+    default_sla_minutes: dict[str, int | None]
+    default_sla: int
+    staff: list[dict[str, str]]
+
+    @classmethod
+    def of(cls, raw: Any) -> RoutingSheet:
+        try:
+            return cls(str(raw["version"]), dict(raw["lead_routing"]), dict(raw["default_sla_minutes"]),
+                       int(raw["default_sla"]), [{k: str(v) for k, v in p.items()} for p in raw["staff"]])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SyncError("The clinic server sent lead routing this workstation cannot read.") from exc
+
+
 def apply_answer(store: Store, answer: Answer) -> Applied:
     """Write the server's records into the store (like pulled rows: no outbox entries)."""
     with unit_of_work(store, system_actor(store)) as ctx:
@@ -128,4 +174,5 @@ def apply_answer(store: Store, answer: Answer) -> Applied:
     return Applied(frozenset(report.entities), answer.message, rows)
 
 
-__all__ = ["ActionRefused", "Answer", "Applied", "NeedsServer", "ServerAccess", "access", "apply_answer"]
+__all__ = ["ActionRefused", "Answer", "Applied", "NeedsServer", "RoutingSheet", "ServerAccess", "access",
+           "apply_answer"]

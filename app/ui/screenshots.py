@@ -13,8 +13,8 @@ keychain), opens the main window offscreen at a fixed size, and saves:
 - ``settings.png``: Settings, the service menu;
 - ``templates.png``: Settings, the clinic's text templates;
 - ``today.png``: the schedule, through ``app.ui.schedule.screenshot`` when it is in this build;
-- ``first-run.png``, ``first-run-download.png``, ``sync-review.png``, ``offline.png``,
-  ``import.png``: a workstation enrolled with a real clinic server (``app.ui.screenshots_sync``).
+- ``first-run.png``, ``first-run-download.png``, ``sync-review.png``, ``lead-routing.png``,
+  ``offline.png``, ``import.png``: a workstation enrolled with a real clinic server (``app.ui.screenshots_sync``).
 
 ``GLOWDESK_THEME=dark`` takes them in the dark scheme.
 """

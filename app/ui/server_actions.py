@@ -1,5 +1,5 @@
 """Actions the clinic server decides, for the screens: claim or release a lead, merge two client
-records or mark them different people.
+records or mark them different people, read and change the clinic's lead routing.
 
 Each runs in three steps so that the store stays on the DB worker and the network on its pool:
 read this workstation's server access (DB), send the request (network), write the server's
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from app.sync.requests import Answer, Applied, ServerAccess, access, apply_answer
+from app.sync.requests import Answer, Applied, RoutingSheet, ServerAccess, access, apply_answer
 from app.ui.operations import Operations
 from core.errors import PermissionDenied
 
@@ -67,3 +67,41 @@ class ServerActions:
     def dismiss(self, review_id: str, *, on_success: Done, on_failure: Failed) -> None:
         self._run("not the same person", lambda s, staff: s.dismiss(review_id, staff_id=staff), {"merge_review"},
                   on_success=on_success, on_failure=on_failure)
+
+    # --- lead routing (Settings) --------------------------------------------------------------
+
+    def _server(self, label: str, then: Callable[[ServerAccess, str], None], on_failure: Failed) -> None:
+        """This workstation's server access (DB thread), then ``then`` on the UI thread."""
+        staff_id = self._actor_id()
+        http = self.http
+        if staff_id is None:
+            on_failure(PermissionDenied("Sign in first."))
+            return
+
+        def got(server: ServerAccess) -> None:
+            then(ServerAccess(server.server_url, server.token, http) if http is not None else server, staff_id)
+
+        self._ops.run_db(lambda: access(self._store), on_success=got, on_failure=on_failure, label=label)
+
+    def lead_routing(self, *, on_success: Callable[[RoutingSheet], None], on_failure: Failed) -> None:
+        """The routing as the server holds it (network pool), for the Settings page."""
+        def fetch(server: ServerAccess, staff_id: str) -> None:
+            self._ops.run_network(lambda: server.lead_routing(staff_id=staff_id), on_success=on_success,
+                                  on_failure=on_failure, label="load lead routing")
+
+        self._server("load lead routing", fetch, on_failure)
+
+    def save_lead_routing(self, version: str, lead_routing: dict[str, Any], *,
+                          on_success: Callable[[RoutingSheet], None], on_failure: Failed) -> None:
+        """Save (network pool), then write the clinic record the server answered with (DB thread,
+        broadcasting "settings"); ``on_success`` gets the new sheet."""
+        def sent(result: tuple[RoutingSheet, Answer]) -> None:
+            sheet, answer = result
+            self._ops.run_db(lambda: apply_answer(self._store, answer), on_success=lambda _a: on_success(sheet),
+                             on_failure=on_failure, writes={"settings"}, label="save lead routing")
+
+        def send(server: ServerAccess, staff_id: str) -> None:
+            self._ops.run_network(lambda: server.save_lead_routing(version, lead_routing, staff_id=staff_id),
+                                  on_success=sent, on_failure=on_failure, label="save lead routing")
+
+        self._server("save lead routing", send, on_failure)

@@ -1,5 +1,5 @@
-"""Settings (owners and managers): the service menu, rooms, devices, staff, text templates, this
-clinic's idle-lock time and this workstation's notifications. Lists with Add and Edit; nothing is
+"""Settings (owners and managers): the service menu, rooms, devices, staff, text templates, lead
+routing (on the clinic server), this clinic's idle-lock time and this workstation's notifications. Lists with Add and Edit; nothing is
 deleted, items are made inactive."""
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from app.ui.formatting import display_money, role_label
 from app.ui.models.table_model import Col, RowTableModel
 from app.ui.operations import Op
 from app.ui.settings_forms import Field, FormDialog
+from app.ui.settings_routing import LeadRoutingSection
 from app.ui.settings_templates import TemplatesSection
 from app.ui.tables import RowTable
 from app.ui.ui_settings import UiSettings
@@ -111,8 +112,13 @@ class SettingsPage(QWidget):
         self.nav.addItem("Text templates")
         self.templates = TemplatesSection(desk)
         self.stack.addWidget(self.templates)
+        self.nav.addItem("Lead routing")
+        self.routing = LeadRoutingSection(desk)
+        self.stack.addWidget(self.routing)
         self.nav.addItem("Workstation")
         self.stack.addWidget(self._workstation_page())
+        # tall enough for every section: no scrolling to find one
+        self.nav.setMinimumHeight(sum(self.nav.sizeHintForRow(i) for i in range(self.nav.count())) + 24)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.error = label("", name="FormError", wrap=True)
@@ -206,7 +212,7 @@ class SettingsPage(QWidget):
         self.error.show()
 
     def show_section(self, key: str) -> None:
-        keys = [s.key for s in SECTIONS] + ["template", "workstation"]
+        keys = [s.key for s in SECTIONS] + ["template", "lead_routing", "workstation"]
         self.nav.setCurrentRow(keys.index(key))
 
     def save_idle_lock(self) -> None:

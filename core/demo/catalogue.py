@@ -257,6 +257,27 @@ DESK_HOURS: dict[str, dict[str, list[list[str]]]] = {
     "sam": {d: [["10:00", "19:00"]] for d in ("mon", "wed", "fri", "sat")},
 }
 
+#: the demo's lead routing, staff by key (:func:`demo_routing` fills in the ids): laser leads to
+#: the laser specialists, VIPs to the manager, the rest round robin among the front desk on shift;
+#: a missed first reply goes to the manager
+DEMO_ROUTING: dict[str, Any] = {
+    "rules": [
+        {"kind": "service", "match": ["laser", "ipl", "hair removal", "tattoo"], "staff": ["elena", "jasmine"]},
+        {"kind": "vip", "staff": ["manager"]},
+        {"kind": "round_robin", "roles": ["front_desk"]},
+    ],
+    "fallback": "manager", "escalate_to": ["manager"], "claim_minutes": 10, "after_hours": "next_opening",
+}
+
+
+def demo_routing(staff_ids: dict[str, str]) -> dict[str, Any]:
+    """The demo clinic's ``settings["lead_routing"]`` with the staff keys turned into ids."""
+    rules = [{**r, "staff": [staff_ids[k] for k in r["staff"]]} if "staff" in r else dict(r)
+             for r in DEMO_ROUTING["rules"]]
+    return {**DEMO_ROUTING, "rules": rules, "fallback": staff_ids[DEMO_ROUTING["fallback"]],
+            "escalate_to": [staff_ids[k] for k in DEMO_ROUTING["escalate_to"]]}
+
+
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def staff_hours(spec: StaffSpec) -> dict[str, Any]:

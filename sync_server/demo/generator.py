@@ -69,6 +69,7 @@ from core.demo.catalogue import (
     ServiceSpec,
     StaffSpec,
     ascii_fold,
+    demo_routing,
     staff_hours,
     us_holidays,
 )
@@ -82,18 +83,6 @@ from core.states import DepositStatus as D
 from core.states import LeadStatus as L
 
 T = TypeVar("T")
-
-
-#: the demo's lead routing (staff by key; ids are filled in): laser leads to the laser
-#: specialists, VIPs to the manager, the rest round robin among the front desk on shift
-DEMO_ROUTING: dict[str, Any] = {
-    "rules": [
-        {"kind": "service", "match": ["laser", "ipl", "hair removal", "tattoo"], "staff": ["elena", "jasmine"]},
-        {"kind": "vip", "staff": ["manager"]},
-        {"kind": "round_robin", "roles": ["front_desk"]},
-    ],
-    "fallback": "manager", "claim_minutes": 10, "after_hours": "next_opening",
-}
 
 
 # ================================================================================================
@@ -216,9 +205,7 @@ class _Generator:
     def routing_settings(self) -> dict[str, Any]:
         ids = {spec.key: new_id() for spec in STAFF}
         self._preset_ids = ids
-        rules = [{**r, "staff": [ids[k] for k in r["staff"]]} if "staff" in r else dict(r)
-                 for r in DEMO_ROUTING["rules"]]
-        settings = {**DEMO_ROUTING, "rules": rules, "fallback": ids[DEMO_ROUTING["fallback"]]}
+        settings = demo_routing(ids)
         self.policy = parse_policy(settings)
         self.hours = clinic_hours({})
         return settings

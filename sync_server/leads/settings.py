@@ -7,20 +7,30 @@ it is stored (a clear sentence, nothing stored, otherwise). Services never commi
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from core.errors import NotFoundError
+from core.errors import ConflictError, NotFoundError
 from core.routing import (
+    DEFAULT_SLA,
+    DEFAULT_SLA_MINUTES,
     RoutingSettingsError,
     hours_from_text,
     hours_to_text,
     parse_policy,
     policy_to_settings,
 )
+from core.sync import canonical_json
 from sync_server.audit import service as audit
 from sync_server.clinics import service as clinics
 from sync_server.leads import routing
 from sync_server.records.service import ServerWrites
+
+
+class RoutingChanged(ConflictError):
+    """The routing changed since the editor read it (a stale version)."""
+
+    code = "routing_changed"
 
 
 def _staff(writes: ServerWrites) -> list[Any]:
@@ -66,6 +76,75 @@ def describe(writes: ServerWrites) -> dict[str, Any]:
     return {"lead_routing": stored, "working_hours": hours}
 
 
+def version_of(stored: dict[str, Any]) -> str:
+    """The version of a clinic's routing: a digest of its stored form. A change made by anyone
+    (the desktop page, the CLI) gives a new version; nothing else does."""
+    return hashlib.sha256(canonical_json(stored).encode("utf-8")).hexdigest()[:16]
+
+
+def _stored(writes: ServerWrites) -> dict[str, Any]:
+    return policy_to_settings(parse_policy(routing.clinic_settings(writes).get("lead_routing")))
+
+
+def for_editing(writes: ServerWrites) -> dict[str, Any]:
+    """The routing as the desktop's Settings page edits it (staff by id), its version, the
+    defaults a source falls back to and the clinic's staff to choose from."""
+    stored = _stored(writes)
+    staff = [{"id": p.id, "name": p.display_name, "role": p.role} for p in _staff(writes) if p.active]
+    return {"version": version_of(stored), "lead_routing": stored, "default_sla_minutes": dict(DEFAULT_SLA_MINUTES),
+            "default_sla": DEFAULT_SLA, "staff": staff}
+
+
+def _check_staff(writes: ServerWrites, stored: dict[str, Any]) -> None:
+    """Every person the routing names is an active member of this clinic."""
+    active = {p.id: p for p in _staff(writes) if p.active}
+    known = {p.id: p for p in _staff(writes)}
+
+    def check(staff_id: str, where: str) -> None:
+        if staff_id not in active:
+            who = f"{known[staff_id].display_name} is no longer active" if staff_id in known else \
+                f"'{staff_id}' is not a staff member of this clinic"
+            raise RoutingSettingsError(f"{_FIELD_WORDS.get(where.split('[')[0], where)}: {who}.", field=where)
+
+    for number, rule in enumerate(stored["rules"], start=1):
+        for staff_id in rule.get("staff", []):
+            check(staff_id, f"rules[{number}].staff")
+    if stored.get("fallback"):
+        check(stored["fallback"], "fallback")
+    for staff_id in stored.get("escalate_to", []):
+        check(staff_id, "escalate_to")
+
+
+_FIELD_WORDS = {"rules": "A rule's staff", "fallback": "The fallback", "escalate_to": "Missed replies go to"}
+
+
+def replace_routing(writes: ServerWrites, *, version: str, lead_routing: Any) -> dict[str, Any]:
+    """Replace the clinic's whole routing, if ``version`` is still the current one (else
+    :class:`RoutingChanged`, nothing stored). Checked by :func:`core.routing.parse_policy` and
+    for its staff; the change is audited. Callers hold the clinic's sequence lease (a
+    :class:`ServerWrites` takes it first), so two saves cannot both pass the version check."""
+    current = _stored(writes)
+    if version != version_of(current):
+        raise RoutingChanged("Someone else changed the lead routing since you opened it. It has been reloaded "
+                             "with their changes; make yours again and save.")
+    if not isinstance(lead_routing, dict):
+        raise RoutingSettingsError("Lead routing settings must be an object.", field="lead_routing")
+    stored = policy_to_settings(parse_policy(lead_routing))
+    _check_staff(writes, stored)
+    if stored != current:
+        _store(writes, stored, changed=sorted(k for k in {*stored, *current} if stored.get(k) != current.get(k)))
+    return for_editing(writes)
+
+
+def _store(writes: ServerWrites, stored: dict[str, Any], *, changed: list[str]) -> None:
+    settings = routing.clinic_settings(writes)
+    _write_clinic_settings(writes, {**settings, "lead_routing": stored})
+    audit.append(writes.session, clinic_id=writes.clinic_id, actor=writes.actor, action="lead_routing.set",
+                 entity="clinic", entity_id=writes.clinic_id,
+                 detail={"settings": changed, "version": version_of(stored)}, now=writes.now)
+    routing.start_sweep(writes.session, clinic_id=writes.clinic_id, now=writes.now)
+
+
 def set_routing(writes: ServerWrites, *, changes: dict[str, Any]) -> dict[str, Any]:
     """Merge ``changes`` (the settings' keys; staff by name or id) into the clinic's routing."""
     settings = routing.clinic_settings(writes)
@@ -89,11 +168,7 @@ def set_routing(writes: ServerWrites, *, changes: dict[str, Any]) -> dict[str, A
         if not merged.get(key):
             merged.pop(key, None)
     policy = parse_policy(merged)  # raises RoutingSettingsError with the sentence
-    stored = policy_to_settings(policy)
-    _write_clinic_settings(writes, {**settings, "lead_routing": stored})
-    audit.append(writes.session, clinic_id=writes.clinic_id, actor=writes.actor, action="lead_routing.set",
-                 entity="clinic", entity_id=writes.clinic_id, detail={"settings": sorted(update)}, now=writes.now)
-    routing.start_sweep(writes.session, clinic_id=writes.clinic_id, now=writes.now)
+    _store(writes, policy_to_settings(policy), changed=sorted(update))
     return describe(writes)
 
 
@@ -123,4 +198,5 @@ def _write_clinic_settings(writes: ServerWrites, settings: dict[str, Any]) -> No
         writes.update("clinic", writes.clinic_id, {"settings": settings})
 
 
-__all__ = ["RoutingSettingsError", "describe", "resolve_staff", "set_hours", "set_routing"]
+__all__ = ["RoutingChanged", "RoutingSettingsError", "describe", "for_editing", "replace_routing", "resolve_staff",
+           "set_hours", "set_routing", "version_of"]
