@@ -104,3 +104,21 @@ def test_self_test_fails_with_its_reason_when_there_is_no_clinic(tmp_path):
     assert result.stdout == ""
     assert result.stderr.strip().startswith("self-test failed: This workstation is not set up for a clinic")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ready_file_notes_when_the_sign_in_screen_is_interactive_then_the_app_quits(tmp_path):
+    """GLOWDESK_READY_FILE (benchmarks): one JSON line once the staff list is shown, exit 0."""
+    import json
+    import time
+
+    env = clean_env(tmp_path, QT_QPA_PLATFORM="offscreen")
+    assert run_main("--demo", "--self-test", "--patients", "20", env=env).returncode == 0
+    ready = tmp_path / "ready.json"
+    started = time.time()
+    result = run_main(env={**env, "GLOWDESK_READY_FILE": str(ready)}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = json.loads(ready.read_text(encoding="utf-8"))
+    assert started < line["ready_at"] < time.time()
+    if sys.platform.startswith("linux"):
+        assert 0 < line["rss_kb"] <= line["peak_rss_kb"]
+    assert result.stdout == "" and "Traceback" not in result.stderr
