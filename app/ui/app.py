@@ -171,9 +171,10 @@ class Launcher(QObject):
             self.first_run.cancel()
 
 
-def write_ready(path: Path) -> None:
-    """One JSON line: the wall-clock time now and this process's resident memory (kB, Linux)."""
-    line: dict[str, float] = {"ready_at": time.time()}
+def write_ready(path: Path, **extra: float) -> None:
+    """One JSON line: the wall-clock time now, this process's CPU seconds so far and its resident
+    memory (kB, Linux), and ``extra``."""
+    line: dict[str, float] = {"ready_at": time.time(), "cpu_s": time.process_time(), **extra}
     try:
         status = Path("/proc/self/status").read_text(encoding="ascii")
     except OSError:
