@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QMessageLogContext, QObject, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
@@ -22,12 +23,14 @@ from app.services.sync_status import READY
 from app.services.workspace import Workspace
 from app.ui import theme
 from app.ui.desk import Desk
-from app.ui.enroll_dialog import FirstRunDialog
 from app.ui.errors import log_failure, user_message
 from app.ui.main_window import MainWindow
 from app.ui.operations import Operations
 from app.ui.selftest import SelfTest
 from app.ui.startup import ConsoleProgress, DialogProgress, Opened, open_home
+
+if TYPE_CHECKING:  # first run only: it brings the sync engine (app.sync)
+    from app.ui.enroll_dialog import FirstRunDialog
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +120,8 @@ class Launcher(QObject):
             self._self_test.start()
             return
         if opened.stage != READY:  # first run: enrol and download, or finish the download
+            from app.ui.enroll_dialog import FirstRunDialog
+
             dialog = FirstRunDialog(self._ops, opened.workspace, stage=opened.stage)
             dialog.accepted.connect(self._show_window)
             dialog.rejected.connect(lambda: self._quit(0))

@@ -12,13 +12,15 @@ review was already resolved).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.sync.requests import Answer, Applied, ServerAccess, access, apply_answer
 from app.ui.operations import Operations
 from core.errors import PermissionDenied
 
-Done = Callable[[Applied], None]
+if TYPE_CHECKING:  # loaded with the first request: it brings httpx and the wire format
+    from app.sync.requests import Answer, Applied, ServerAccess
+
+Done = Callable[["Applied"], None]
 Failed = Callable[[BaseException], None]
 
 
@@ -32,6 +34,8 @@ class ServerActions:
 
     def _run(self, label: str, request: Callable[[ServerAccess, str], Answer], writes: set[str], *,
              on_success: Done, on_failure: Failed) -> None:
+        from app.sync.requests import ServerAccess, access, apply_answer
+
         staff_id = self._actor_id()
         store, ops, http = self._store, self._ops, self.http
         if staff_id is None:
