@@ -23,6 +23,9 @@ EXIT_NO_DISPLAY = 2
 HEADLESS_PLATFORMS = ("offscreen", "minimal")
 LOG_DIR = "logs"
 LOG_FILE = "glowdesk.log"
+#: benchmarks: a file the app writes one JSON line to once its window is interactive, then quits
+#: (see app.ui.app.report_ready); the window may then be offscreen, as for the self-test
+READY_FILE_ENV = "GLOWDESK_READY_FILE"
 
 NO_DISPLAY = (
     "Glowdesk needs a display to open its window (none found: set DISPLAY or WAYLAND_DISPLAY; "
@@ -129,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # a check needs no screen
-    problem = display_problem(self_test=args.self_test)
+    ready_file = Path(os.environ[READY_FILE_ENV]) if os.environ.get(READY_FILE_ENV) else None
+    problem = display_problem(self_test=args.self_test or ready_file is not None)
     if problem:
         _err(problem)
         return EXIT_NO_DISPLAY
@@ -140,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.ui.app import LaunchOptions, run
 
         return run(LaunchOptions(home=home, demo=args.demo, self_test=args.self_test,
-                                 demo_patients=args.patients), out=_out, err=_err)
+                                 demo_patients=args.patients, ready_file=ready_file), out=_out, err=_err)
     except GlowdeskError as exc:
         _err(f"Glowdesk could not start: {exc.user_message}")
         return 1

@@ -37,6 +37,7 @@ NOW = datetime(2026, 11, 19, 21, 30, tzinfo=UTC)
 DAY = date(2026, 11, 22)  # a Sunday: the demo clinic is closed, the page is ours
 TZ = ZoneInfo("America/Los_Angeles")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "60"))
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "300"))  # 20000: the day read from the big clinic's store
 TARGET_MS = 100.0
 SERVICES = ("Botox Cosmetic", "Juvéderm Volbella XC", "Dysport", "Restylane Kysse", "Xeomin")
 ROOMS = ("Injection Room 1", "Injection Room 2", "Consult Room", "Laser Suite", "Skin Studio", "IV Lounge")
@@ -44,7 +45,7 @@ ROOMS = ("Injection Room 1", "Injection Room 2", "Consult Room", "Laser Suite", 
 
 def build(home) -> tuple[object, AppointmentService, object]:  # type: ignore[no-untyped-def]
     ws = open_workspace(home, clock=FixedClock(NOW))
-    generate_demo(ws.store, patients=300, seed=42, now=NOW)
+    generate_demo(ws.store, patients=PATIENTS, seed=42, now=NOW)
     ws.reload()
     clinic = ws.require_clinic()
     actor = ws.default_actor()

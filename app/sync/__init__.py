@@ -6,8 +6,11 @@
 - :class:`SyncState` / :func:`load_state` — what the status bar and ``status`` show.
 """
 
-from app.sync.engine import SyncEngine, SyncSummary, remember_staff
-from app.sync.enroll import EnrollResult, enroll
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from app.sync.errors import (
     CredentialRefused,
     DeviceRevokedError,
@@ -18,8 +21,27 @@ from app.sync.errors import (
     SyncStopped,
     SyncUnavailable,
 )
-from app.sync.runner import SyncRunner
 from app.sync.state import SyncState, load_state
+
+if TYPE_CHECKING:
+    from app.sync.engine import SyncEngine, SyncSummary, remember_staff
+    from app.sync.enroll import EnrollResult, enroll
+    from app.sync.runner import SyncRunner
+
+#: loaded on first use: the engine brings httpx and the wire format (pydantic), a third of the
+#: app's start-up, which the sign-in screen of a workstation that is not syncing yet never needs
+_LAZY = {"SyncEngine": "app.sync.engine", "SyncSummary": "app.sync.engine", "remember_staff": "app.sync.engine",
+         "EnrollResult": "app.sync.enroll", "enroll": "app.sync.enroll", "SyncRunner": "app.sync.runner"}
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(where), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CredentialRefused",

@@ -5,14 +5,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMessageLogContext, QObject, QtMsgType, qInstallMessageHandler
+from PySide6.QtCore import QMessageLogContext, QObject, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -20,12 +23,14 @@ from app.services.sync_status import READY
 from app.services.workspace import Workspace
 from app.ui import theme
 from app.ui.desk import Desk
-from app.ui.enroll_dialog import FirstRunDialog
 from app.ui.errors import log_failure, user_message
 from app.ui.main_window import MainWindow
 from app.ui.operations import Operations
 from app.ui.selftest import SelfTest
 from app.ui.startup import ConsoleProgress, DialogProgress, Opened, open_home
+
+if TYPE_CHECKING:  # first run only: it brings the sync engine (app.sync)
+    from app.ui.enroll_dialog import FirstRunDialog
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,8 @@ class LaunchOptions:
     demo: bool = False
     self_test: bool = False
     demo_patients: int = 2000
+    #: benchmarks (GLOWDESK_READY_FILE): once the window is interactive, write_ready() there, quit
+    ready_file: Path | None = None
 
 
 Write = Callable[[str], None]
@@ -113,6 +120,8 @@ class Launcher(QObject):
             self._self_test.start()
             return
         if opened.stage != READY:  # first run: enrol and download, or finish the download
+            from app.ui.enroll_dialog import FirstRunDialog
+
             dialog = FirstRunDialog(self._ops, opened.workspace, stage=opened.stage)
             dialog.accepted.connect(self._show_window)
             dialog.rejected.connect(lambda: self._quit(0))
@@ -128,8 +137,18 @@ class Launcher(QObject):
             self.first_run.deleteLater()
             self.first_run = None
         self.window = MainWindow(Desk(self._ops, self.workspace, actor=None))
+        if self._options.ready_file is not None:
+            self.window.signin.choices_shown.connect(self._interactive)
         self.window.show()
         self._app.setQuitOnLastWindowClosed(True)
+
+    def _interactive(self, _count: int) -> None:
+        """The sign-in screen has its staff list: on the next turn of the event loop (the list's
+        repaint done), note the moment and the memory, and quit."""
+        assert self.window is not None and self._options.ready_file is not None
+        self.window.signin.choices_shown.disconnect(self._interactive)
+        path = self._options.ready_file
+        QTimer.singleShot(0, lambda: (write_ready(path), self._quit(0)))
 
     def _failed(self, exc: BaseException) -> None:
         self._progress.close()
@@ -155,6 +174,21 @@ class Launcher(QObject):
             self.window.close()
         if self.first_run is not None:
             self.first_run.cancel()
+
+
+def write_ready(path: Path, **extra: float) -> None:
+    """One JSON line: the wall-clock time now, this process's CPU seconds so far and its resident
+    memory (kB, Linux), and ``extra``."""
+    line: dict[str, float] = {"ready_at": time.time(), "cpu_s": time.process_time(), **extra}
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        status = ""  # not Linux: the time alone
+    for raw in status.splitlines():
+        name, _, value = raw.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            line["rss_kb" if name == "VmRSS" else "peak_rss_kb"] = int(value.split()[0])
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
 
 
 def _qt_message(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from app.services.messaging import MessagingService, Notices, Thread, Unread
-from app.sync import media
 from app.ui.operations import Op
 
 MESSAGE = "message"
@@ -76,6 +75,8 @@ class MessageOps:
                    on_success: Callable[[tuple[bytes, str]], None], on_failure: Failed) -> None:
         """The attachment's bytes: from the store, else fetched from the clinic server (network
         pool) and kept in the store first. Never written to a file."""
+        from app.sync import media  # with its HTTP client: only when an attachment is not here yet
+
         actor, service, store, ops = self.desk.actor, self.service, self.desk.workspace.store, self.desk.ops
 
         def have(found: tuple[bytes, str] | None) -> None:

@@ -12,13 +12,15 @@ review was already resolved).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.sync.requests import Answer, Applied, RoutingSheet, ServerAccess, access, apply_answer
 from app.ui.operations import Operations
 from core.errors import PermissionDenied
 
-Done = Callable[[Applied], None]
+if TYPE_CHECKING:  # loaded with the first request: it brings httpx and the wire format
+    from app.sync.requests import Answer, Applied, RoutingSheet, ServerAccess
+
+Done = Callable[["Applied"], None]
 Failed = Callable[[BaseException], None]
 
 
@@ -32,6 +34,8 @@ class ServerActions:
 
     def _run(self, label: str, request: Callable[[ServerAccess, str], Answer], writes: set[str], *,
              on_success: Done, on_failure: Failed) -> None:
+        from app.sync.requests import ServerAccess, access, apply_answer
+
         staff_id = self._actor_id()
         store, ops, http = self._store, self._ops, self.http
         if staff_id is None:
@@ -72,6 +76,8 @@ class ServerActions:
 
     def _server(self, label: str, then: Callable[[ServerAccess, str], None], on_failure: Failed) -> None:
         """This workstation's server access (DB thread), then ``then`` on the UI thread."""
+        from app.sync.requests import ServerAccess, access
+
         staff_id = self._actor_id()
         http = self.http
         if staff_id is None:
@@ -95,6 +101,8 @@ class ServerActions:
                           on_success: Callable[[RoutingSheet], None], on_failure: Failed) -> None:
         """Save (network pool), then write the clinic record the server answered with (DB thread,
         broadcasting "settings"); ``on_success`` gets the new sheet."""
+        from app.sync.requests import apply_answer
+
         def sent(result: tuple[RoutingSheet, Answer]) -> None:
             sheet, answer = result
             self._ops.run_db(lambda: apply_answer(self._store, answer), on_success=lambda _a: on_success(sheet),

@@ -14,7 +14,7 @@ server's own refusal (naming a field) is shown the same way.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.sync.requests import ActionRefused, NeedsServer, RoutingSheet
 from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.formatting import SOURCE_LABELS, role_label
@@ -46,6 +45,9 @@ from core.routing import (
     RuleKind,
     parse_policy,
 )
+
+if TYPE_CHECKING:  # the sync client loads with the first request (start-up stays light)
+    from app.sync.requests import RoutingSheet
 
 #: the sources a clinic sees, in the order a manager thinks of them
 SOURCES = ("meta_lead_ad", "instagram_dm", "google_ads", "web_form", "sms", "phone", "referral", "manual",
@@ -272,6 +274,8 @@ class LeadRoutingSection(QWidget):
         self.retry.hide()
 
     def _load_failed(self, exc: BaseException) -> None:
+        from app.sync.requests import NeedsServer  # loaded by the request that failed
+
         self.busy = False
         if isinstance(exc, NeedsServer):
             self._say(OFFLINE if "offline" in exc.user_message or "could not" in exc.user_message
@@ -393,6 +397,8 @@ class LeadRoutingSection(QWidget):
         self._show(sheet, "Saved. The clinic server routes the next lead with these rules.", "ok")
 
     def _save_failed(self, exc: BaseException) -> None:
+        from app.sync.requests import ActionRefused, NeedsServer  # loaded by the request that failed
+
         self.busy = False
         self._set_enabled(True)
         if isinstance(exc, ActionRefused) and exc.status == 409:

@@ -113,9 +113,10 @@ class _StaffList(QListWidget):
 
 
 class SignInScreen(QWidget):
-    """``signed_in(actor)`` when a PIN matched."""
+    """``signed_in(actor)`` when a PIN matched; ``choices_shown(count)`` when the staff list is in."""
 
     signed_in = Signal(object)
+    choices_shown = Signal(int)
 
     def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -290,6 +291,7 @@ class SignInScreen(QWidget):
         else:
             self.staff.setFocus()
             self._chose()
+        self.choices_shown.emit(len(choices))
 
     def _chose(self) -> None:
         choice = self.current

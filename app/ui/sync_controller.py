@@ -22,15 +22,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
 from app.services.workspace import Workspace
-from app.sync import SyncEngine, SyncRunner, SyncState, load_state, remember_staff
-from app.sync.engine import SyncChanges
+from app.sync.state import SyncState, load_state
 from app.ui.desk import AUDIT, LEAD, PATIENT, SETTINGS, STAFF
 from app.ui.operations import Operations
+
+if TYPE_CHECKING:  # the engine loads when a store is enrolled (app.sync)
+    from app.sync import SyncEngine, SyncRunner
+    from app.sync.engine import SyncChanges
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +84,12 @@ class RunnerOptions:
 
 
 #: builds the engine (on the DB worker) for the workspace's store, with the store access it must use
-EngineFactory = Callable[[Any, Callable[[Callable[[], Any]], Any]], SyncEngine]
+EngineFactory = Callable[[Any, Callable[[Callable[[], Any]], Any]], "SyncEngine"]
 
 
 def _engine_for(store: Any, run_db: Callable[[Callable[[], Any]], Any]) -> SyncEngine:
+    from app.sync import SyncEngine
+
     return SyncEngine.for_store(store, run_db=run_db)
 
 
@@ -164,6 +169,8 @@ class SyncController(QObject):
             if not self._stopped:
                 self._runner_synced.emit(changes)
 
+        from app.sync import SyncRunner
+
         self.runner = SyncRunner(self.workspace.store, engine=engine, on_state=on_state, on_synced=on_synced,
                                  **asdict(self.options))
         self.runner.start()
@@ -204,6 +211,8 @@ class SyncController(QObject):
         """Whoever signs in is the acting staff member of changes the system made here."""
         if not staff_id or not self._state.enrolled:
             return
+        from app.sync import remember_staff
+
         store = self.workspace.store
         self.ops.run_db(lambda: remember_staff(store, staff_id), on_success=None,
                         on_failure=lambda _exc: None, label="remember who signed in")

@@ -104,3 +104,35 @@ def test_self_test_fails_with_its_reason_when_there_is_no_clinic(tmp_path):
     assert result.stdout == ""
     assert result.stderr.strip().startswith("self-test failed: This workstation is not set up for a clinic")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_ready_file_notes_when_the_sign_in_screen_is_interactive_then_the_app_quits(tmp_path):
+    """GLOWDESK_READY_FILE (benchmarks): one JSON line once the staff list is shown, exit 0."""
+    import json
+    import time
+
+    env = clean_env(tmp_path, QT_QPA_PLATFORM="offscreen")
+    assert run_main("--demo", "--self-test", "--patients", "20", env=env).returncode == 0
+    ready = tmp_path / "ready.json"
+    started = time.time()
+    result = run_main(env={**env, "GLOWDESK_READY_FILE": str(ready)}, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = json.loads(ready.read_text(encoding="utf-8"))
+    assert started < line["ready_at"] < time.time()
+    if sys.platform.startswith("linux"):
+        assert 0 < line["rss_kb"] <= line["peak_rss_kb"]
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_the_window_loads_without_the_sync_engine_until_a_store_syncs():
+    """A third of the start-up was the sync engine (httpx, the wire format): it loads on first use."""
+    probe = ("import sys\n"
+             "import app.ui.app, app.ui.main_window\n"
+             "print(sorted(m for m in ('httpx', 'app.sync.engine', 'app.sync.client', 'core.sync') if m in sys.modules))\n"
+             "from app.sync import SyncEngine, SyncRunner, enroll, remember_staff\n"
+             "import app.sync\n"
+             "print(SyncEngine.__module__, SyncRunner.__module__, enroll.__module__, hasattr(app.sync, 'nothing'))\n")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["[]", "app.sync.engine app.sync.runner app.sync.enroll False"]
