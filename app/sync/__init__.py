@@ -25,13 +25,13 @@ from app.sync.state import SyncState, load_state
 
 if TYPE_CHECKING:
     from app.sync.engine import SyncEngine, SyncSummary, remember_staff
-    from app.sync.enroll import EnrollResult, enroll
+    from app.sync.enrolment import EnrollResult, enroll
     from app.sync.runner import SyncRunner
 
 #: loaded on first use: the engine brings httpx and the wire format (pydantic), a third of the
 #: app's start-up, which the sign-in screen of a workstation that is not syncing yet never needs
 _LAZY = {"SyncEngine": "app.sync.engine", "SyncSummary": "app.sync.engine", "remember_staff": "app.sync.engine",
-         "EnrollResult": "app.sync.enroll", "enroll": "app.sync.enroll", "SyncRunner": "app.sync.runner"}
+         "EnrollResult": "app.sync.enrolment", "enroll": "app.sync.enrolment", "SyncRunner": "app.sync.runner"}
 
 
 def __getattr__(name: str) -> Any:

@@ -5,8 +5,8 @@ sign-in screen. Two steps:
 
 1. **Connect**: the server address, the one-time enrolment code from an administrator and a
    name for this workstation. The code is redeemed on the network pool
-   (:func:`app.sync.enroll.redeem`); the credential, the clinic and its staff are then stored on
-   the DB worker (:func:`app.sync.enroll.save_enrollment`). A wrong or expired code says so and
+   (:func:`app.sync.enrolment.redeem`); the credential, the clinic and its staff are then stored on
+   the DB worker (:func:`app.sync.enrolment.save_enrollment`). A wrong or expired code says so and
    nothing is stored.
 2. **Download**: the first sync, on the network pool with its store work on the DB worker
    (``Operations.call_db``), showing the records downloaded so far and a progress bar, with
@@ -39,7 +39,7 @@ from app.services.sync_status import DOWNLOAD, ENROL
 from app.services.workspace import Workspace
 from app.sync import SyncEngine, SyncSummary
 from app.sync.engine import SyncProgress
-from app.sync.enroll import Redeemed, check_can_enroll, redeem, save_enrollment
+from app.sync.enrolment import Redeemed, check_can_enroll, redeem, save_enrollment
 from app.sync.errors import SyncCancelled
 from app.ui.errors import user_message
 from app.ui.formatting import display_count

@@ -129,10 +129,11 @@ def test_the_window_loads_without_the_sync_engine_until_a_store_syncs():
     probe = ("import sys\n"
              "import app.ui.app, app.ui.main_window\n"
              "print(sorted(m for m in ('httpx', 'app.sync.engine', 'app.sync.client', 'core.sync') if m in sys.modules))\n"
+             "import app.ui.enroll_dialog\n"  # the first-run screen loads the enrolment module first
              "from app.sync import SyncEngine, SyncRunner, enroll, remember_staff\n"
              "import app.sync\n"
              "print(SyncEngine.__module__, SyncRunner.__module__, enroll.__module__, hasattr(app.sync, 'nothing'))\n")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.splitlines() == ["[]", "app.sync.engine app.sync.runner app.sync.enroll False"]
+    assert result.stdout.splitlines() == ["[]", "app.sync.engine app.sync.runner app.sync.enrolment False"]
