@@ -23,10 +23,13 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET = "bench-secret-key-not-for-production"
 
 
-def start_server(home: Path, *, worker: bool, extra_env: dict[str, str] | None = None) -> ServerProcess:
+def start_server(home: Path, *, worker: bool, extra_env: dict[str, str] | None = None,
+                 processes: int = 1) -> ServerProcess:
+    """``serve`` (``--with-worker``: a job worker thread in it; ``processes``: ``--workers N``)."""
     port = free_port()
     env = {"GLOWDESK_PUBLIC_URL": f"http://127.0.0.1:{port}", "GLOWDESK_SECRET_KEY": SECRET, **(extra_env or {})}
-    return ServerProcess(home, port, extra_env=env, serve_args=("--with-worker",) if worker else ()).start()
+    args = (("--with-worker",) if worker else ()) + (("--workers", str(processes)) if processes > 1 else ())
+    return ServerProcess(home, port, extra_env=env, serve_args=args).start()
 
 
 def start_worker(server: ServerProcess, *, batch: int = 10) -> subprocess.Popen[str]:

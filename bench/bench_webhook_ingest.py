@@ -10,6 +10,7 @@ database: every MessageSid stored exactly once and processed once. Target >= 200
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -22,6 +23,8 @@ from tests.standins.server import StandinServer
 from tests.standins.signing import twilio_signature
 from tests.standins.twilio_api import TwilioStandin
 
+#: API processes (``serve --workers N``); 1 unless GLOWDESK_BENCH_PROCESSES says otherwise
+PROCESSES = int(os.environ.get("GLOWDESK_BENCH_PROCESSES", "1"))
 SENDERS = 50
 N = 1000
 CLINIC_NUMBER = "+14155550100"
@@ -32,7 +35,7 @@ def run(backend: str, database_url: str | None, twilio: TwilioStandin, tmp: Path
     env = {"GLOWDESK_TWILIO_API_URL": twilio.url}
     if database_url:
         env["GLOWDESK_DATABASE_URL"] = database_url
-    server = S.start_server(tmp / f"{backend}-home", worker=False, extra_env=env)
+    server = S.start_server(tmp / f"{backend}-home", worker=False, extra_env=env, processes=PROCESSES)
     worker = None
     try:
         setup = S.make_clinic(server, codes=0)
@@ -100,7 +103,8 @@ def main() -> int:
                 ok = rate >= TARGET_PG
                 parts.append(f"postgresql {rate:.0f}/s (floor /healthz {floor:.0f}/s, ratio {rate / floor:.2f}; "
                              f"{check}), ratio to target {rate / TARGET_PG:.2f} (target >= {TARGET_PG:.0f}/s)")
-    print(f"webhook_ingest_{SENDERS}x{N}: " + "; ".join(parts) + f"; zero loss; load {S.load()}")
+    shape = f", {PROCESSES} API processes" if PROCESSES > 1 else ""
+    print(f"webhook_ingest_{SENDERS}x{N}{shape}: " + "; ".join(parts) + f"; zero loss; load {S.load()}")
     return 0 if ok else 1
 
 
