@@ -68,6 +68,7 @@ def blast(url: str, requests: list[tuple[bytes, dict[str, str]]], *, senders: in
         for i in range(len(requests)):
             queue.put_nowait(i)
         statuses = [0] * len(requests)
+        resent = [0]
         limits = httpx.Limits(max_connections=senders, max_keepalive_connections=senders)
         async with httpx.AsyncClient(timeout=60, limits=limits) as client:
 
@@ -78,15 +79,25 @@ def blast(url: str, requests: list[tuple[bytes, dict[str, str]]], *, senders: in
                     except asyncio.QueueEmpty:
                         return
                     body, headers = requests[i]
-                    if body:
-                        r = await client.post(url, content=body, headers=headers)
-                    else:
-                        r = await client.get(url, headers=headers)
+                    for attempt in range(3):  # a reset keep-alive connection: send again, as providers do
+                        try:
+                            if body:
+                                r = await client.post(url, content=body, headers=headers)
+                            else:
+                                r = await client.get(url, headers=headers)
+                            break
+                        except httpx.TransportError:
+                            if attempt == 2:
+                                raise
+                            resent[0] += 1
                     statuses[i] = r.status_code
 
             start = time.perf_counter()
             await asyncio.gather(*(sender() for _ in range(senders)))
-            return time.perf_counter() - start, statuses
+            elapsed = time.perf_counter() - start
+            if resent[0]:
+                print(f"  ({resent[0]} requests re-sent after a reset connection)", file=sys.stderr)
+            return elapsed, statuses
 
     return asyncio.run(main())
 
