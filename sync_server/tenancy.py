@@ -37,6 +37,8 @@ QUEUE_SETTING = "glowdesk.queue"
 #: ``session.info`` keys.
 _CLINIC = "glowdesk.clinic_id"
 _SETTINGS = "glowdesk.settings"
+#: the transaction whose connection has the role and settings applied (see :func:`apply_on_begin`)
+_BEGUN = "glowdesk.settings_applied_in"
 USE_APP_ROLE = "glowdesk.use_app_role"
 
 
@@ -47,7 +49,10 @@ def _is_postgresql(session: Session) -> bool:
 def _set(session: Session, name: str, value: str) -> None:
     pending: dict[str, str] = session.info.setdefault(_SETTINGS, {})
     pending[name] = value
-    if _is_postgresql(session):
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_BEGUN) is transaction and _is_postgresql(session):
+        # the transaction is already on a connection: set it there now (otherwise the
+        # ``after_begin`` hook applies every pending setting with the role, in one statement)
         session.execute(select(func.set_config(name, value, True)))
 
 
@@ -85,10 +90,12 @@ def work_queue(session: Session) -> None:
 
 
 def apply_on_begin(session: Session, connection) -> None:  # type: ignore[no-untyped-def]
-    """Session ``after_begin`` hook: re-establish role and settings in each new transaction."""
+    """Session ``after_begin`` hook: re-establish role and settings in each new transaction, in
+    one round trip (``set_config('role', ..., true)`` is ``SET LOCAL ROLE``)."""
     if connection.dialect.name != "postgresql":
         return
-    if session.info.get(USE_APP_ROLE):
-        connection.exec_driver_sql(f"SET LOCAL ROLE {APP_ROLE}")
-    for name, value in session.info.get(_SETTINGS, {}).items():
-        connection.execute(select(func.set_config(name, value, True)))
+    pairs = [("role", APP_ROLE)] if session.info.get(USE_APP_ROLE) else []
+    pairs.extend(session.info.get(_SETTINGS, {}).items())
+    if pairs:
+        connection.execute(select(*(func.set_config(name, value, True) for name, value in pairs)))
+    session.info[_BEGUN] = session.get_transaction()

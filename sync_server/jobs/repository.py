@@ -19,7 +19,6 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync_server.db import insert_ignore
 from sync_server.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
 
 
@@ -47,11 +46,16 @@ def insert(session: Session, values: dict[str, Any]) -> bool:
         session.add(Job(**values))
         session.flush()
         return True
-    insert_ignore(session, Job, values)
-    found = session.execute(
-        select(Job.id).where(Job.clinic_id == values["clinic_id"], Job.dedupe_key == values["dedupe_key"])
-    ).scalar_one_or_none()
-    return bool(found == values["id"])
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(Job).values(**values).on_conflict_do_nothing().returning(Job.id)
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(Job).values(**values).on_conflict_do_nothing().returning(Job.id)
+    # one round trip: RETURNING yields the id only when the row was really created
+    return bool(session.execute(stmt).scalar_one_or_none() == values["id"])
 
 
 def _due(now: datetime) -> Any:

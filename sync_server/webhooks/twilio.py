@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from core.phone import try_normalize_phone
@@ -39,7 +40,7 @@ def _verify(auth_token: str, url: str, params: dict[str, str], signature: str) -
     return bool(RequestValidator(auth_token).validate(url, params, signature))
 
 
-def _candidates(db: Database, params: dict[str, str], clinic_hint: str | None) -> list[str]:
+def _candidates(session: Session, params: dict[str, str], clinic_hint: str | None) -> list[str]:
     if clinic_hint:
         return [clinic_hint]
     keys = []
@@ -50,35 +51,57 @@ def _candidates(db: Database, params: dict[str, str], clinic_hint: str | None) -
         keys.append(integrations.route_twilio_number(to))
     found: list[str] = []
     for key in keys:
-        with db.transaction(write=False, app_role=True) as session:
-            for clinic_id in integrations.clinics_for_route(session, key):
-                if clinic_id not in found:
-                    found.append(clinic_id)
+        for clinic_id in integrations.clinics_for_route(session, key):
+            if clinic_id not in found:
+                found.append(clinic_id)
     return found
+
+
+def _store(session: Session, clinic_id: str, *, url: str, params: dict[str, str], signature: str, source: str,
+           now: datetime, secret_key: str) -> bool | None:
+    """Verify against ``clinic_id``'s auth token and store; None when that clinic does not verify."""
+    tenancy.enter_clinic(session, clinic_id)
+    account = integrations.twilio_account(session, clinic_id=clinic_id, secret_key=secret_key)
+    if account is None or not _verify(account.auth_token, url, params, signature):
+        return None
+    if params.get("AccountSid") and params["AccountSid"] != account.account_sid:
+        return None
+    sid = params.get("MessageSid") or params.get("SmsSid")
+    if not sid:
+        return False
+    if source == SMS_SOURCE:
+        external, kind = sid, SMS_KIND
+    else:
+        external, kind = f"{sid}:{params.get('MessageStatus', params.get('SmsStatus', ''))}", STATUS_KIND
+    return service.receive(session, clinic_id=clinic_id, source=source, external_id=external, kind=kind,
+                           payload=dict(params), now=now) is not None
 
 
 def receive(db: Database, *, url: str, params: dict[str, str], signature: str | None, source: str, now: datetime,
             clinic_hint: str | None = None) -> bool:
-    """Verify (against the clinic's auth token) and store one Twilio request; True if new."""
+    """Verify (against the clinic's auth token) and store one Twilio request; True if new.
+
+    The usual case (one clinic holds the number) is one write transaction: route lookup,
+    verification and the insert together. A refusal raises inside it, so nothing is stored.
+    """
     if not signature:
         raise SignatureMissing("This request has no X-Twilio-Signature header; nothing was stored.")
-    sid = params.get("MessageSid") or params.get("SmsSid")
     secret_key = db.settings.ensure_secret_key()
-    for clinic_id in _candidates(db, params, clinic_hint):
+
+    def attempt(session: Session, clinic_id: str) -> bool | None:
+        return _store(session, clinic_id, url=url, params=params, signature=signature, source=source, now=now,
+                      secret_key=secret_key)
+
+    with db.transaction(write=True, app_role=True) as session:
+        candidates = _candidates(session, params, clinic_hint)
+        if candidates:
+            stored = attempt(session, candidates[0])
+            if stored is not None:
+                return stored
+    for clinic_id in candidates[1:]:  # one transaction works for one clinic
         with db.transaction(write=True, app_role=True) as session:
-            tenancy.enter_clinic(session, clinic_id)
-            account = integrations.twilio_account(session, clinic_id=clinic_id, secret_key=secret_key)
-            if account is None or not _verify(account.auth_token, url, params, signature):
-                continue
-            if params.get("AccountSid") and params["AccountSid"] != account.account_sid:
-                continue
-            if not sid:
-                return False
-            if source == SMS_SOURCE:
-                external, kind = sid, SMS_KIND
-            else:
-                external, kind = f"{sid}:{params.get('MessageStatus', params.get('SmsStatus', ''))}", STATUS_KIND
-            return service.receive(session, clinic_id=clinic_id, source=source, external_id=external, kind=kind,
-                                   payload=dict(params), now=now) is not None
+            stored = attempt(session, clinic_id)
+            if stored is not None:
+                return stored
     log.warning("twilio webhook refused: the signature matches no connected clinic")
     raise SignatureInvalid("The X-Twilio-Signature of this request does not verify; nothing was stored.")
