@@ -4,7 +4,7 @@
   ``GLOWDESK_SERVER_HOME`` (embedded SQLite), administered through its own CLI
   (``create-clinic``, ``create-staff``, ``enrollment-code``, ``revoke-device``).
 - :class:`Desk`: one desktop: a real SQLCipher store in its own home with its own
-  ``GLOWDESK_KEY_FILE``, enrolled with :func:`app.sync.enrolment` over HTTP.
+  ``GLOWDESK_KEY_FILE``, enrolled with :func:`app.sync.enroll` over HTTP.
 
 One server process serves the whole module; every test makes its own clinic, so tests never see
 each other's rows.
