@@ -1,0 +1,120 @@
+"""Initial sync of the demo clinic to a fresh desktop over loopback HTTP (target >= 10,000 rows/s
+and <= 30 s for the 20,000-patient clinic), on a SQLite server and a PostgreSQL server.
+
+The server seeds the demo clinic server-side (``python -m sync_server demo --patients N``); a new
+desktop redeems an enrollment code and downloads everything into its encrypted store (pages
+applied atomically with their cursor, search index and all). The floor: the same rows as one JSON
+document, fetched over the same loopback from a plain HTTP server and parsed: what moving the
+bytes costs with no paging, no merge bookkeeping and no database. ``BENCH_PATIENTS`` shrinks the
+clinic for a quick run. Prints one line; exits 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import _servers as S  # noqa: I001  (the fresh PostgreSQL helper)
+import httpx
+from _sync import ServerProcess, load, new_desk
+
+from app.sync.client import SyncClient
+from tests.integration.conftest import ClinicSetup, token_of
+
+PATIENTS = int(os.environ.get("BENCH_PATIENTS", "20000"))
+TARGET_RPS, TARGET_S = 10_000, 30.0
+
+
+def _floor(url: str, token: str) -> tuple[float, int]:
+    """Seconds to fetch and parse every row as one JSON document over loopback."""
+    changes: list[dict[str, object]] = []
+    with SyncClient(url, token) as client:
+        cursor = 0
+        while True:
+            page = client.pull(cursor=cursor, limit=5000)
+            changes.extend(c.model_dump(mode="json") for c in page.changes)
+            cursor = page.next_cursor
+            if not page.has_more:
+                break
+    body = json.dumps({"changes": changes}).encode()
+
+    class One(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), One)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            rows = len(httpx.get(f"http://127.0.0.1:{server.server_port}/", timeout=120).json()["changes"])
+            best = min(best, time.perf_counter() - start)
+    finally:
+        server.shutdown()
+    return best, rows
+
+
+def _one(tmp: Path, backend: str, database_url: str | None) -> tuple[str, bool]:
+    env = {"GLOWDESK_DATABASE_URL": database_url, "GLOWDESK_SECRET_KEY": S.SECRET} if database_url else {}
+    server = ServerProcess(tmp / f"{backend}-server", extra_env=env).start()
+    try:
+        seeded = server.cli("demo", "--patients", str(PATIENTS))
+        slug = seeded["slug"]
+        code = server.cli("enrollment-code", "--clinic", slug)["code"]
+        setup = ClinicSetup(slug=slug, clinic_id=seeded["clinic_id"], owner_id="", provider_id="", codes=[code])
+        start = time.perf_counter()
+        desk = new_desk(tmp, server, setup, f"{backend}-desk")
+        seconds = time.perf_counter() - start
+        try:
+            with desk.store.session() as s:
+                from sqlalchemy import text
+                rows = 0
+                for table in ("patient", "appointment", "lead", "activity", "staff", "service"):
+                    rows += int(s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            floor, floor_rows = _floor(server.url, token_of(desk))
+        finally:
+            desk.store.close()
+        rps = floor_rows / seconds
+        ok = rps >= TARGET_RPS and seconds <= TARGET_S
+        return (f"{backend} {floor_rows} rows in {seconds:.1f} s = {rps:,.0f} rows/s "
+                f"(floor one JSON document {floor:.2f} s, ratio {seconds / floor:.1f}; "
+                f"rows/s {rps / TARGET_RPS:.2f}x the target, time {seconds / TARGET_S:.2f} of the target)"), ok
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    parts, ok = [], True
+    with tempfile.TemporaryDirectory(prefix="glowdesk-bench-initial-") as tmp_name:
+        tmp = Path(tmp_name)
+        part, good = _one(tmp, "sqlite", None)
+        parts.append(part)
+        ok &= good
+        with S.fresh_postgres() as pg_url:
+            if pg_url is None:
+                parts.append("postgresql skipped: 127.0.0.1:5432 unreachable")
+            else:
+                part, good = _one(tmp, "postgresql", pg_url)
+                parts.append(part)
+                ok &= good
+    print(f"initial_sync_{PATIENTS}: " + "; ".join(parts) + f" (target >= {TARGET_RPS:,} rows/s, <= {TARGET_S:.0f} s); "
+          + load())
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
