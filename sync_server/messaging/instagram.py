@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from sync_server.integrations import service as integrations
 from sync_server.messaging import repository, service
 from sync_server.messaging.models import Message
-from sync_server.records.service import ServerWrites
 
 if TYPE_CHECKING:
     from sync_server.integrations.meta_graph import GraphClient
@@ -87,15 +86,11 @@ def route(session: Session, *, clinic_id: str, patient_id: str | None, patient: 
 def send_job(ctx: JobContext) -> None:
     from sync_server.integrations.meta_graph import GraphClient
     from sync_server.integrations.transport import TransportError
-    from sync_server.jobs.service import JobError
 
     message_id = ctx.payload["message_id"]
     secret_key = ctx.settings.ensure_secret_key()
     with ctx.transaction(write=False) as session:
-        message = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
-        if message is None:
-            raise JobError("The message to send no longer exists.", permanent=True)
-        session.expunge(message)
+        message = service.job_message(session, ctx, message_id)
         account = integrations.meta_account(session, clinic_id=ctx.clinic_id, secret_key=secret_key)
         last = repository.last_inbound(session, clinic_id=ctx.clinic_id, patient_id=message.patient_id,
                                        channel=service.INSTAGRAM) if message.patient_id else None
@@ -117,23 +112,15 @@ def send_job(ctx: JobContext) -> None:
             except TransportError as exc:
                 if not exc.permanent:
                     raise
-                with ctx.transaction() as session:
-                    service.finish_unsent(session, ctx, message_id, service.FAILED, UNCERTAIN, exc.provider_code)
-                    ctx.finish(session)
+                service.close_unsent(ctx, message_id, service.FAILED, UNCERTAIN, exc.provider_code)
                 return
         if found is None:
             closed = window_reason(last, ctx.now())
             if closed is not None:
                 _refuse(ctx, message_id, closed)
                 return
-            with ctx.transaction() as session:
-                stored = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
-                if stored is None or stored.status not in (service.QUEUED, service.SENDING):
-                    ctx.finish(session)
-                    return
-                now = ctx.now()
-                stored.status, stored.attempt_started_at, stored.updated_at = service.SENDING, now, now
-                service.mirror(_writes(session, ctx), stored)
+            if not service.begin_attempt(ctx, message_id, ctx.now()):
+                return
             try:
                 found = graph.send_message(sender, recipient_id=message.to_addr, text=message.body).message_id
             except TransportError as exc:
@@ -149,7 +136,7 @@ def send_job(ctx: JobContext) -> None:
             stored.provider_sid, stored.status = found[:64], service.SENT
             stored.sent_at = stored.sent_at or now
             stored.updated_at = now
-            service.mirror(_writes(session, ctx), stored)
+            service.mirror(service.job_writes(session, ctx), stored)
         ctx.finish(session)
 
 
@@ -172,13 +159,7 @@ def _find_sent(ctx: JobContext, graph: GraphClient, account: MetaAccount, sender
 
 
 def _refuse(ctx: JobContext, message_id: str, reason: str) -> None:
-    with ctx.transaction() as session:
-        service.finish_unsent(session, ctx, message_id, service.REFUSED, reason, None)
-        ctx.finish(session)
-
-
-def _writes(session: Session, ctx: JobContext) -> ServerWrites:
-    return ServerWrites(session, clinic_id=ctx.clinic_id, now=ctx.now(), hlc=ctx.worker.hlc)
+    service.close_unsent(ctx, message_id, service.REFUSED, reason)
 
 
 def give_up_dm(session: Session, ctx: JobContext, reason: str) -> None:

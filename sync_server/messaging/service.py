@@ -350,15 +350,11 @@ def acknowledge_lead(writes: ServerWrites, *, patient_id: str, lead_id: str, sou
 def send_job(ctx: JobContext) -> None:
     from sync_server.integrations.transport import TransportError
     from sync_server.integrations.twilio_api import OPTED_OUT, TwilioTransport
-    from sync_server.jobs.service import JobError
 
     message_id = ctx.payload["message_id"]
     secret_key = ctx.settings.ensure_secret_key()
     with ctx.transaction(write=False) as session:
-        message = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
-        if message is None:
-            raise JobError("The message to send no longer exists.", permanent=True)
-        session.expunge(message)
+        message = job_message(session, ctx, message_id)
         patient_row = sync_repo.get_row(session, clinic_id=ctx.clinic_id, entity="patient",
                                         entity_id=message.patient_id) if message.patient_id else None
         patient = dict(patient_row.data) if patient_row is not None and not patient_row.deleted else {}
@@ -377,9 +373,7 @@ def send_job(ctx: JobContext) -> None:
         reason = rules.refusal(phone=message.to_addr, consents=patient.get("consents"),
                                purpose=message.purpose or rules.TRANSACTIONAL, opted_out=opted_out)
     if reason is not None:
-        with ctx.transaction() as session:
-            finish_unsent(session, ctx, message_id, REFUSED, reason, None)
-            ctx.finish(session)
+        close_unsent(ctx, message_id, REFUSED, reason)
         return
     if message.purpose == rules.MARKETING:
         until = rules.quiet_until(now, rules.zone(patient.get("timezone"), profile.timezone), _quiet(profile.settings))
@@ -391,7 +385,7 @@ def send_job(ctx: JobContext) -> None:
                 if stored is not None:
                     stored.send_after = until
                     stored.updated_at = now
-                    mirror(_writes(session, ctx), stored)
+                    mirror(job_writes(session, ctx), stored)
                 jobs.enqueue(session, clinic_id=ctx.clinic_id, kind=SEND_JOB, payload={"message_id": message_id},
                              dedupe_key=f"{SEND_JOB}:{message_id}@{until:%Y%m%dT%H%M}", now=now, run_after=until)
                 ctx.finish(session)
@@ -403,13 +397,8 @@ def send_job(ctx: JobContext) -> None:
         if message.status == SENDING and message.attempt_started_at is not None:
             sent = twilio.find_sent(to=message.to_addr, body=message.body, since=message.attempt_started_at)
         if sent is None:
-            with ctx.transaction() as session:
-                stored = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
-                if stored is None or stored.status not in (QUEUED, SENDING):
-                    ctx.finish(session)
-                    return
-                stored.status, stored.attempt_started_at, stored.updated_at = SENDING, now, now
-                mirror(_writes(session, ctx), stored)
+            if not begin_attempt(ctx, message_id, now):
+                return
             try:
                 sent = twilio.send(to=message.to_addr, body=message.body)
             except TransportError as exc:
@@ -428,17 +417,52 @@ def send_job(ctx: JobContext) -> None:
             if _RANK.get(target, 0) > _RANK.get(stored.status, 0) and stored.status not in FINAL:
                 stored.status = target
             stored.updated_at = now
-            mirror(_writes(session, ctx), stored)
+            mirror(job_writes(session, ctx), stored)
         ctx.finish(session)
 
 
-def _writes(session: Session, ctx: JobContext) -> ServerWrites:
+def job_writes(session: Session, ctx: JobContext) -> ServerWrites:
     return ServerWrites(session, clinic_id=ctx.clinic_id, now=ctx.now(), hlc=ctx.worker.hlc)
+
+
+# --- shared by the send jobs (texts here, DMs in messaging.instagram) ----------------------------
+
+
+def job_message(session: Session, ctx: JobContext, message_id: str) -> Message:
+    """The message a send job is for, detached from ``session`` (gone: a permanent job error)."""
+    from sync_server.jobs.service import JobError
+
+    message = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
+    if message is None:
+        raise JobError("The message to send no longer exists.", permanent=True)
+    session.expunge(message)
+    return message
+
+
+def begin_attempt(ctx: JobContext, message_id: str, now: datetime) -> bool:
+    """Record, committed, that a send is about to be tried (``sending`` since ``now``), so that a
+    crash between the provider's call and its record is found on the retry. False: the message
+    has been sent, failed or refused meanwhile (the job is finished)."""
+    with ctx.transaction() as session:
+        stored = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
+        if stored is None or stored.status not in (QUEUED, SENDING):
+            ctx.finish(session)
+            return False
+        stored.status, stored.attempt_started_at, stored.updated_at = SENDING, now, now
+        mirror(job_writes(session, ctx), stored)
+    return True
+
+
+def close_unsent(ctx: JobContext, message_id: str, status: str, reason: str, code: str | None = None) -> None:
+    """End the job with the message not sent (``refused`` or ``failed``, with the reason shown)."""
+    with ctx.transaction() as session:
+        finish_unsent(session, ctx, message_id, status, reason, code)
+        ctx.finish(session)
 
 
 def finish_unsent(session: Session, ctx: JobContext, message_id: str, status: str, reason: str,
                    code: str | None) -> None:
-    writes = _writes(session, ctx)
+    writes = job_writes(session, ctx)
     stored = repository.get(session, clinic_id=ctx.clinic_id, message_id=message_id)
     if stored is None or stored.status in FINAL:
         return
