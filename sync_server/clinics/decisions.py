@@ -63,13 +63,12 @@ def decide_staff(ctx: PushContext, mutation: Mutation, outcome: MergeOutcome) ->
         audit.append(session, clinic_id=clinic_id, actor=actor, action="staff.create", entity="staff",
                      entity_id=row.entity_id, detail={"role": role, "from": "workstation"}, now=ctx.now)
         return row
-    changed = sorted(k for k, v in (("display_name", name), ("role", role), ("active", active),
-                                   ("pin", pin_hash or identity.pin_hash)) if
-                     v != (identity.pin_hash if k == "pin" else getattr(identity, k)))
+    pin = pin_hash or identity.pin_hash  # a row without a PIN hash keeps the one on record
+    changed = sorted(field for field, was, now in (
+        ("display_name", identity.display_name, name), ("role", identity.role, role),
+        ("active", identity.active, active), ("pin", identity.pin_hash, pin)) if was != now)
     if changed:
-        identity.display_name, identity.role, identity.active = name, role, active
-        if pin_hash:
-            identity.pin_hash = pin_hash
+        identity.display_name, identity.role, identity.active, identity.pin_hash = name, role, active, pin
         identity.updated_at = ctx.now
         audit.append(session, clinic_id=clinic_id, actor=actor, action="staff.update", entity="staff",
                      entity_id=row.entity_id, detail={"fields": changed, "from": "workstation"}, now=ctx.now)

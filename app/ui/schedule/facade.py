@@ -22,6 +22,7 @@ from app.services.appointments import (
     ScheduleSetup,
 )
 from app.services.patients import PatientService
+from app.ui.desk import PATIENT, SETTINGS, STAFF
 from app.ui.operations import Op, Operations
 from core.permissions import Permission, has_permission
 
@@ -30,8 +31,7 @@ APPOINTMENT = "appointment"
 ACTIVITY = "activity"
 AUDIT = "audit"
 WRITES = frozenset({APPOINTMENT, ACTIVITY, AUDIT})
-#: subjects whose change the page shows (the desk's names: clients, services/rooms/devices, staff)
-PATIENT, SETTINGS, STAFF = "patient", "settings", "staff"
+#: subjects whose change the page shows: clients, services/rooms/devices, staff
 REFRESH_ON = frozenset({APPOINTMENT, PATIENT, SETTINGS, STAFF})
 
 Failure = Callable[[BaseException], None] | None
