@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -44,6 +45,7 @@ from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
 from app.ui.schedule.facade import REFRESH_ON, Loaded, ScheduleDesk
 from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
 from app.ui.schedule.palette import palette_for
+from app.ui.text_fit import ElidedCombo
 
 log = logging.getLogger(__name__)
 
@@ -194,10 +196,15 @@ class TodayView(QWidget):
     # --- chrome -------------------------------------------------------------------------------
 
     def _toolbar(self) -> QWidget:
+        """Where and what (the day, the title) on the left, how (day or week, providers or rooms,
+        the location, one person's week) and "New appointment" on the right: one row when it
+        fits, else the right-hand part on a second row (a laptop's week)."""
         bar = QFrame()
         bar.setObjectName("TodayToolbar")
-        line = QHBoxLayout(bar)
-        line.setContentsMargins(20, 12, 20, 12)
+        self.toolbar_rows = QBoxLayout(QBoxLayout.Direction.LeftToRight, bar)
+        self.toolbar_rows.setContentsMargins(20, 12, 20, 12)
+        self.toolbar_rows.setSpacing(8)
+        line = QHBoxLayout()
         line.setSpacing(8)
         self.prev_button = self._nav("\u2039", "Previous day (Left)", self.previous)
         self.next_button = self._nav("\u203a", "Next day (Right)", self.next)
@@ -207,7 +214,6 @@ class TodayView(QWidget):
         self.today_button.clicked.connect(self.go_today)
         self.title = QLabel()
         self.title.setObjectName("TodayTitle")
-        self.title.setMinimumWidth(100)  # below COMPACT_WIDTH the date is written short anyway
         self.today_chip = QLabel("Today")
         self.today_chip.setObjectName("TodayChip")
         line.addWidget(self.prev_button)
@@ -217,6 +223,9 @@ class TodayView(QWidget):
         line.addWidget(self.title)
         line.addWidget(self.today_chip)
         line.addStretch(1)
+        self.toolbar_rows.addLayout(line, 1)
+        line = QHBoxLayout()
+        line.setSpacing(8)
         self.day_button, self.week_button = self._segments(
             [("Day", "One day (D)"), ("Week", "Monday to Sunday (W)")], self.set_mode, [DAY, WEEK], line)
         line.addSpacing(6)
@@ -224,7 +233,7 @@ class TodayView(QWidget):
             [("Providers", "A column per provider (R)"), ("Rooms", "A column per room (R)")], self.set_group,
             [BY_PROVIDER, BY_ROOM], line)
         line.addSpacing(6)
-        self.location_box = QComboBox()
+        self.location_box = ElidedCombo()
         self.location_box.setObjectName("LocationBox")
         self.location_box.addItem("All locations", None)
         self.location_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -232,22 +241,34 @@ class TodayView(QWidget):
         self.location_box.currentIndexChanged.connect(
             lambda _i: self.set_location(self.location_box.currentData()))
         line.addWidget(self.location_box)
-        self.focus_box = QComboBox()
+        self.focus_box = ElidedCombo()
         self.focus_box.setObjectName("FocusBox")
         self.focus_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.focus_box.setMinimumContentsLength(14)
         self.focus_box.currentIndexChanged.connect(lambda _i: self._focus_changed())
         self.focus_box.hide()
         line.addWidget(self.focus_box)
+        line.addStretch(1)
         line.addSpacing(6)
         self.new_button = QPushButton("New appointment")
         self.new_button.setObjectName("NewButton")
-        self.new_button.setMinimumWidth(64)
         self.new_button.setToolTip("Book a client (N)")
         self.new_button.setEnabled(self.sdesk.can_book)
         self.new_button.clicked.connect(lambda: self.new_appointment(None))
         line.addWidget(self.new_button)
+        self.toolbar_rows.addLayout(line)
         return bar
+
+    def _arrange_toolbar(self) -> None:
+        """One row if everything fits in it at its full size, else two."""
+        rows = self.toolbar_rows
+        left, right = rows.itemAt(0).layout(), rows.itemAt(1).layout()
+        margins = rows.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        one_row = left.sizeHint().width() + rows.spacing() + right.sizeHint().width() <= room
+        wanted = QBoxLayout.Direction.LeftToRight if one_row else QBoxLayout.Direction.TopToBottom
+        if rows.direction() != wanted:
+            rows.setDirection(wanted)
 
     def _nav(self, text: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton()
@@ -388,6 +409,7 @@ class TodayView(QWidget):
 
     def _fill_focus(self) -> None:
         self.focus_box.setVisible(self.mode == WEEK)
+        self._arrange_toolbar()
         setup = self.setup
         self.focus_box.blockSignals(True)
         self.focus_box.clear()
@@ -481,7 +503,8 @@ class TodayView(QWidget):
             start = self.day - timedelta(days=self.day.weekday())
             end = start + timedelta(days=6)
             same_month = start.month == end.month
-            self.title.setText(f"{start:%b} {start.day} \u2013 {'' if same_month else f'{end:%b} '}{end.day}, {end.year}")
+            year = "" if end.year == today.year == start.year else f", {end.year}"
+            self.title.setText(f"{start:%b} {start.day} \u2013 {'' if same_month else f'{end:%b} '}{end.day}{year}")
             self.today_chip.setVisible(start <= today <= end)
             self.today_chip.setText("This week")
         else:
@@ -490,9 +513,9 @@ class TodayView(QWidget):
                                + (f", {self.day.year}" if self.day.year != today.year else ""))
             self.today_chip.setVisible(self.day == today)
             self.today_chip.setText("Today")
-        # short words fit whole; the long ones may be clipped until the window turns compact
-        self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4
-                                   if self._compact else 100)
+        # the title is never cut (or covered by the chip): the toolbar takes a second row instead
+        self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4)
+        self._arrange_toolbar()
         unit = "week" if self.mode == WEEK else "day"
         self.prev_button.setToolTip(f"Previous {unit} (Left)")
         self.next_button.setToolTip(f"Next {unit} (Right)")
@@ -660,6 +683,7 @@ class TodayView(QWidget):
             self.new_button.setText("New" if compact else "New appointment")
             self.legend.setVisible(not compact)
             self._update_title()
+        self._arrange_toolbar()
         if self.notice.isVisible():
             self._place_notice()
 
