@@ -53,6 +53,9 @@ class Block:
     end: float
     held_start: float  # with the set-up buffer
     held_end: float  # with the clean-up buffer
+    #: lanes the block covers from its own: the free lanes to its right, while nothing of its
+    #: cluster sits in them at its time (a crowded week keeps words on the blocks it can)
+    span: int = 1
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,12 @@ class ScheduleLayout:
                         lanes[lane] = end
                     placed.append((e, start, end, lane))
                 for e, start, end, lane in placed:
+                    span = 1
+                    while lane + span < len(lanes) and not any(
+                            other == lane + span and s < end and start < t for _e, s, t, other in placed):
+                        span += 1
                     blocks.append(Block(e, col, lane, len(lanes), start, end,
-                                        start - e.buffer_before_min, end + e.buffer_after_min))
+                                        start - e.buffer_before_min, end + e.buffer_after_min, span))
         blocks.sort(key=lambda b: (b.column, b.start, b.lane))
         return blocks
 
@@ -307,7 +314,7 @@ class Grid:
         x = self.x(block.column) + block.lane * lane_w + self.lane_gap
         top = self.y(block.start)
         height = max((block.end - block.start) * self.px_per_min - 2, 14.0)
-        return x, top + 1, max(lane_w - 2 * self.lane_gap, 6.0), height
+        return x, top + 1, max(lane_w * block.span - 2 * self.lane_gap, 6.0), height
 
 
 def _clusters(items: list[tuple[ScheduleEntry, float, float]]) -> Iterable[list[tuple[ScheduleEntry, float, float]]]:

@@ -151,6 +151,8 @@ class TodayView(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.sdesk = ScheduleDesk(desk)
         self.day: date = self.sdesk.today()
+        #: the next load shows ``day`` or, the clinic being closed that day, the next open day
+        self._open_day = True
         self.mode = DAY
         self.group = BY_PROVIDER
         self.location_id: str | None = None
@@ -359,7 +361,13 @@ class TodayView(QWidget):
             self.refresh()
 
     def go_today(self) -> None:
-        self.go_to(self.sdesk.today())
+        """Today, or the next day the clinic opens when it is closed today."""
+        today = self.sdesk.today()
+        if self.setup is not None and self.day == self.setup.first_open_day(today):
+            return
+        self.day = today
+        self._open_day = True
+        self.refresh()
 
     def previous(self) -> None:
         self.go_to(self.day - timedelta(days=7 if self.mode == WEEK else 1))
@@ -444,7 +452,8 @@ class TodayView(QWidget):
         generation = self._generation
         self.loading = True
         self._update_title()
-        self._op = self.sdesk.load(day=self.day, mode=self.mode,
+        open_day, self._open_day = self._open_day, False
+        self._op = self.sdesk.load(day=self.day, mode=self.mode, open_day=open_day,
                                    on_success=lambda loaded: self._loaded(generation, loaded),
                                    on_failure=lambda exc: self._load_failed(generation, exc))
 
@@ -511,8 +520,12 @@ class TodayView(QWidget):
             weekday, month = ("%a", "%b") if self._compact else ("%A", "%B")
             self.title.setText(f"{self.day.strftime(weekday)}, {self.day.strftime(month)} {self.day.day}"
                                + (f", {self.day.year}" if self.day.year != today.year else ""))
-            self.today_chip.setVisible(self.day == today)
-            self.today_chip.setText("Today")
+            closed_today = self.setup is not None and today.weekday() not in self.setup.open_weekdays
+            next_open = closed_today and self.setup is not None and self.day == self.setup.first_open_day(today)
+            self.today_chip.setVisible(self.day == today or next_open)
+            self.today_chip.setText("Next open day" if next_open else "Today")
+            self.today_chip.setToolTip(f"The clinic is closed today ({today:%A}); this is the next day it opens."
+                                       if next_open else "")
         # the title is never cut (or covered by the chip): the toolbar takes a second row instead
         self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4)
         self._arrange_toolbar()
