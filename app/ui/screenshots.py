@@ -78,6 +78,7 @@ def _take(outdir: Path, theme_name: str) -> list[str]:
     problems: list[str] = []
 
     def keep(widget: Any, path: Path, size: tuple[int, int]) -> Path:
+        _settle(app)
         problems.extend(f"{size[0]}x{size[1]}-{theme_name}/{path.name}: {m}" for m in misfits(widget))
         _grab(app, widget, path)
         sys.stdout.write(f"wrote {path}\n")

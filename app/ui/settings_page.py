@@ -75,6 +75,8 @@ SECTIONS = (
                 Col("Deposit", lambda s: display_money(s.deposit_minor, s.currency, cents=False)
                     if s.deposit_minor else "\u2014", 76, right=True),
                 Col("Device", lambda s: kind_label(s.device_kind) or "\u2014", 140, muted=True),
+                Col("Performed by", lambda s: ", ".join(role_label(r) for r in s.qualified_roles) or "\u2014", 190,
+                    muted=True, drop=2),
                 Col("", _active, 84, tone=_tone))),
     Section("room", "Rooms", "Treatment and consult rooms at each location; a booking holds its room.", (
         Col("Room", lambda r: r.name, None, bold=True), Col("Location", lambda r: r.location, 180),

@@ -29,13 +29,16 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QPaintEvent, QResizeEvent, QTextDocument
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAbstractItemView,
     QComboBox,
     QHeaderView,
     QLabel,
     QSizePolicy,
     QStyle,
     QStyleOptionComboBox,
+    QStyleOptionViewItem,
     QStylePainter,
+    QTableView,
     QTabBar,
     QWidget,
 )
@@ -163,6 +166,24 @@ def misfits(root: QWidget, *, overlaps: bool = True) -> list[Misfit]:
             found += _check_header(root, widget)
     if overlaps:
         found += _overlaps(root, placed)
+    return found
+
+
+def cell_misfits(view: QAbstractItemView, column: int) -> list[Misfit]:
+    """The cells of ``column`` (rows in the model) whose text is wider than the column: the item
+    delegate's size hint against the column's width. Cells carry their full text in their
+    tooltip in Glowdesk's tables, so what counts as acceptable is the caller's to say."""
+    model = view.model()
+    found = []
+    width = view.columnWidth(column) if isinstance(view, QTableView) else view.viewport().width()
+    option = QStyleOptionViewItem()
+    option.initFrom(view)
+    for row in range(model.rowCount()):
+        index = model.index(row, column)
+        needed = view.itemDelegateForIndex(index).sizeHint(option, index).width()
+        if needed > width + TOLERANCE:
+            found.append(Misfit("cell", f"{view.objectName()}[{row},{column}]",
+                                str(index.data(Qt.ItemDataRole.DisplayRole) or ""), needed, width))
     return found
 
 
@@ -327,4 +348,5 @@ def _overlaps(root: QWidget, placed: list[tuple[QWidget, QRect, str]]) -> list[M
     return found
 
 
-__all__ = ["ELLIPSIS", "FULL_TEXT", "ElidedCombo", "ElidedLabel", "Misfit", "mark_elided", "misfits", "report"]
+__all__ = ["ELLIPSIS", "FULL_TEXT", "ElidedCombo", "ElidedLabel", "Misfit", "cell_misfits", "mark_elided", "misfits",
+           "report"]

@@ -45,6 +45,12 @@ HEADER = 56.0
 BOTTOM = 10.0
 MIN_COLUMN = {DAY: 150.0, WEEK: 128.0}
 MIN_PX_PER_MIN = 1.0
+#: a block narrower than this has no deposit dot (its deposit line says it) and no VIP star:
+#: the room goes to the client's name
+DOT_WIDTH = 80.0
+STAR_WIDTH = 80.0
+#: half the height of an hour's label in the gutter (px)
+GUTTER_LABEL = 9.0
 #: a one-line block at least this wide (text room, px) starts with the time
 WIDE_ONE_LINE = 130.0
 RADIUS = 6.0
@@ -233,6 +239,8 @@ class ScheduleCanvas(QAbstractScrollArea):
             minute = local.hour * 60 + local.minute - 90
         elif layout.blocks:
             minute = min(b.held_start for b in layout.blocks) - 30
+        # an hour line just under the header, so that its label is not cut in half
+        minute = minute // 60 * 60 - GUTTER_LABEL / self.grid.px_per_min
         self.verticalScrollBar().setValue(int((minute - layout.first_minute) * self.grid.px_per_min))
         self._sync_scroll()
 
@@ -393,7 +401,7 @@ class ScheduleCanvas(QAbstractScrollArea):
         p.drawPixmap(QPointF(x, y), self._background(key, fill, accent, QColor(pal.busy if busy else accent)))
         p.setPen(Qt.PenStyle.NoPen)
         # deposit dot: always there when a deposit is in play, even on the smallest block
-        if entry.deposit_label and rect.width() > 40:
+        if entry.deposit_label and rect.width() > DOT_WIDTH:
             p.setBrush(pal.deposit(entry.deposit_status))
             p.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 3.2, 3.2)
         shown = self._ghost_entry(entry) if ghost else entry
@@ -444,7 +452,7 @@ class ScheduleCanvas(QAbstractScrollArea):
         layout = self.layout_
         assert layout is not None
         pad = 10.0 if rect.width() >= 60 else 7.0
-        dot = 12.0 if entry.deposit_label and rect.width() > 40 else 4.0
+        dot = 12.0 if entry.deposit_label and rect.width() > DOT_WIDTH else 4.0
         left, width = rect.left() + pad, rect.width() - pad - dot
         if width < 14:
             return []
@@ -470,7 +478,7 @@ class ScheduleCanvas(QAbstractScrollArea):
             if y + height > bottom + 1:
                 break
             x, avail = left, width
-            if is_name and entry.vip:
+            if is_name and entry.vip and width >= STAR_WIDTH:
                 step = metrics.horizontalAdvance("\u2605 ")
                 x, avail = x + step, avail - step
             if kind == "deposit":
@@ -492,18 +500,18 @@ class ScheduleCanvas(QAbstractScrollArea):
         struck = entry.status in ("cancelled", "late_cancelled")
         muted = QColor(color)
         muted.setAlphaF(0.72)
-        for kind, text, x, y, height_box in self._text_lines(rect, entry, pending=pending, ghost=ghost, busy=busy):
+        for kind, text, x, y, room in self._text_lines(rect, entry, pending=pending, ghost=ghost, busy=busy):
             if kind == "one":
                 p.setFont(self.f_name)
                 p.setPen(color)
-                p.drawText(QRectF(round(x), round(y), height_box, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
+                p.drawText(QRectF(round(x), round(y), room, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
                            text)
                 continue
             is_name = kind == "name"
             font, metrics = (self.f_name_struck if struck else self.f_name, self.m_name) if is_name else (
                 self.f_small, self.m_small)
             baseline = round(y + metrics.ascent())
-            if is_name and entry.vip:
+            if is_name and entry.vip and room + metrics.horizontalAdvance("\u2605 ") >= STAR_WIDTH:
                 step = metrics.horizontalAdvance("\u2605 ")
                 p.setFont(font)
                 p.setPen(pal.vip)
@@ -562,8 +570,15 @@ class ScheduleCanvas(QAbstractScrollArea):
         p.fillRect(QRectF(0, HEADER, GUTTER, h - HEADER), pal.canvas)
         p.setFont(self.f_gutter)
         p.setPen(pal.gutter_text)
+        now_y = None
+        if self.now is not None and self.today in layout.days:
+            local = self.now.astimezone(layout.tz)
+            if layout.first_minute <= local.hour * 60 + local.minute <= layout.last_minute:
+                now_y = g.y(local.hour * 60 + local.minute)
         for minute in range(layout.first_minute, layout.last_minute + 1, 60):
             y = g.y(minute)
+            if now_y is not None and abs(y - now_y) < 2 * GUTTER_LABEL:
+                continue  # the now pill stands there: the hour is plain from it
             hour = minute // 60
             label = "Noon" if hour == 12 else f"{hour % 12 or 12} {'AM' if hour < 12 or hour == 24 else 'PM'}"
             rect = QRectF(0, y - 8, GUTTER - 12, 16)

@@ -112,8 +112,8 @@ class ScheduleLayout:
         self.focus_id = focus_id
         self.show_cancelled = show_cancelled
         self.day = day
-        self.days = [day - timedelta(days=day.weekday()) + timedelta(days=i) for i in range(7)] if mode == WEEK else [day]
         wanted = [e for e in entries if self._shown(e)]
+        self.days = self._days(day, wanted)
         self.entries: list[ScheduleEntry] = wanted
         self.columns: list[Column] = self._columns(wanted)
         self.blocks: list[Block] = self._blocks(wanted)
@@ -189,6 +189,16 @@ class ScheduleLayout:
         if self.mode == WEEK and self.focus_id is not None:
             return (e.provider_id if self.group == BY_PROVIDER else e.room_id) == self.focus_id
         return True
+
+    def _days(self, day: date, entries: Sequence[ScheduleEntry]) -> list[date]:
+        """A day's page: the day. A week's: Monday to Sunday, less the days the clinic is closed
+        and nothing is booked (their room goes to the open days' appointments)."""
+        if self.mode != WEEK:
+            return [day]
+        week = [day - timedelta(days=day.weekday()) + timedelta(days=i) for i in range(7)]
+        booked = {e.start_at.astimezone(self.tz).date() for e in entries}
+        days = [d for d in week if d.weekday() in self.setup.open_weekdays or d in booked]
+        return days or week
 
     def _columns(self, entries: Sequence[ScheduleEntry]) -> list[Column]:
         if self.mode == WEEK:

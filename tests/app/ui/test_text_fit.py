@@ -3,14 +3,11 @@ catalog at the laptop and the desktop size."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QTabWidget, QWidget
 
-from app.ui.screen_catalog import SCREENS, SIZES, Stage, demo_stage
+from app.ui.screen_catalog import SCREENS, SIZES, Stage
 from app.ui.text_fit import ElidedLabel, mark_elided, misfits, report
 
 LONG = "Laser Hair Removal \u2014 Medium Area"
@@ -99,22 +96,11 @@ def test_texts_drawn_over_each_other_fail(qtbot) -> None:
     assert [m.kind for m in misfits(box)] == ["overlap"]
 
 
-@pytest.fixture(scope="module")
-def stage(qapp, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
-    from app.ui import theme
-
-    theme.apply_theme(qapp)
-    root = tmp_path_factory.mktemp("catalog")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GLOWDESK_KEY_FILE", str(root / "glowdesk.key"))
-        with demo_stage(root / "home", patients=150) as ready:
-            yield ready
-
-
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_every_main_screen_fits(stage: Stage, size: tuple[int, int]) -> None:
+def test_every_main_screen_fits(catalog_stage: Stage, size: tuple[int, int]) -> None:
     """Every label, button, tab and header section of every registered screen shows its whole
     text (or is cut on purpose, the full text in its tooltip), at the laptop and desktop sizes."""
+    stage = catalog_stage
     stage.resize(size)
     found = []
     for shown in SCREENS:

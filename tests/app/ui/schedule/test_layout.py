@@ -97,6 +97,17 @@ def test_a_block_spreads_into_the_free_lanes_beside_it():
     assert grid.block_rect(d)[2] == pytest.approx(100 - 2 * grid.lane_gap)
 
 
+def test_a_week_leaves_out_the_days_the_clinic_is_closed_unless_something_is_booked():
+    monday_to_saturday = replace(SETUP, open_weekdays=frozenset(range(6)))
+    week = ScheduleLayout(monday_to_saturday, [entry("a", local(DAY, 10))], day=DAY, mode=WEEK)
+    assert [c.day.weekday() for c in week.columns] == [0, 1, 2, 3, 4, 5]
+    sunday = DAY + timedelta(days=6 - DAY.weekday())
+    booked = ScheduleLayout(monday_to_saturday, [entry("a", local(sunday, 10))], day=DAY, mode=WEEK)
+    assert [c.day.weekday() for c in booked.columns] == [0, 1, 2, 3, 4, 5, 6]
+    assert booked.block("a").column == 6
+    assert monday_to_saturday.first_open_day(sunday) == sunday + timedelta(days=1)
+
+
 def test_rooms_by_location_and_a_column_for_bookings_without_a_room():
     entries = [entry("a", local(DAY, 10)), entry("b", local(DAY, 10), room=None, location=None)]
     layout = ScheduleLayout(SETUP, entries, day=DAY, group=BY_ROOM)
