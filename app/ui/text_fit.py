@@ -8,7 +8,7 @@ and indicator) against the room the layout gave it, and reports every one that d
 - a label narrower than its text, or a wrapped label shorter than its lines;
 - a button narrower than its text and icon, a combo box narrower than its current text;
 - a tab narrower than its title, or pushed out of the tab bar (behind the scroll arrows);
-- a header section narrower than its title;
+- a header section narrower than its title, or out of view (the table scrolls sideways);
 - two visible texts drawn over each other.
 
 Text may be cut on purpose when the full text is one hover away: a widget marked with
@@ -311,8 +311,14 @@ def _check_header(root: QWidget, header: QHeaderView) -> list[Misfit]:
         size = header.sectionSize(section)
         if header.orientation() == Qt.Orientation.Vertical:
             continue  # row headers are numbers or hidden here
+        where = f"{_where(root, header)}[{text}]"
         if needed > size + TOLERANCE and text not in tip:
-            found.append(Misfit("header", f"{_where(root, header)}[{text}]", text, needed, size))
+            found.append(Misfit("header", where, text, needed, size))
+        right = header.sectionViewportPosition(section) + size
+        if right > header.viewport().width() + TOLERANCE:
+            found.append(Misfit("header", where, text, right, header.viewport().width(),
+                                f"is out of view (ends at {right} px of {header.viewport().width()}: "
+                                "the table scrolls sideways)"))
     return found
 
 

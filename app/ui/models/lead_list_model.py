@@ -48,7 +48,7 @@ class LeadListModel(RowTableModel):
         super().__init__((
             Col("Name", person, None, bold=True, min_width=170),
             Col("Age", self._age, 44, right=True, drop=2),  # both in the detail beside the list
-            Col("Source", lambda r: source_label(r.source), 112, tip=lambda r: r.service_interest or "", drop=1),
+            Col("Source", lambda r: source_label(r.source), 136, tip=lambda r: r.service_interest or "", drop=1),
             Col("Status", lambda r: status_label(LEAD_STATUS, r.status), 96,
                 tone=lambda r: status_tone(LEAD_STATUS, r.status)),
             Col("Owner", lambda r: owner_text(r, self._now, self._me), 140, tip=self._owner_tip),

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.appointments import BookingConflict, Schedule, ScheduleEntry, ScheduleSetup, format_time
+from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.operations import Op
 from app.ui.schedule.canvas import ScheduleCanvas
@@ -56,36 +57,38 @@ NOTICE_MS = {"ok": 6_000, "danger": 15_000, "info": 8_000}
 LEGEND = (("booked", "Booked"), ("confirmed", "Confirmed"), ("checked_in", "Checked in"),
           ("completed", "Completed"), ("no_show", "No-show"))
 
+#: the look of the toolbar, footer and notices; ``@tokens`` are the theme's colours (light or dark)
 STYLE = """
-#TodayToolbar { background: palette(base); border-bottom: 1px solid #e6e8ee; }
+#TodayToolbar { background: @surface; border-bottom: 1px solid @line; }
 #TodayTitle { font-size: 15pt; font-weight: 600; }
-#TodayChip { background: #efeafe; color: #5337c4; border-radius: 8px; padding: 2px 9px; font-size: 8.5pt;
+#TodayChip { background: @accent-soft; color: @accent-strong; border-radius: 8px; padding: 2px 9px; font-size: 8.5pt;
              font-weight: 600; }
-#TodayFooter { background: palette(base); border-top: 1px solid #e6e8ee; }
-#TodaySummary { color: #4b5263; }
-QToolButton#NavButton { border: 1px solid #d9dce4; border-radius: 8px; padding: 4px 8px; min-width: 18px;
-                        background: palette(base); font-size: 11pt; }
-QToolButton#NavButton:hover { background: #f6f4fe; }
+#TodayFooter { background: @surface; border-top: 1px solid @line; }
+#TodaySummary { color: @text2; }
+QToolButton#NavButton { border: 1px solid @field-line; border-radius: 8px; padding: 4px 8px; min-width: 18px;
+                        background: @surface; color: @text; font-size: 11pt; }
+QToolButton#NavButton:hover { background: @hover; }
 QPushButton#TodayButton { padding: 5px 14px; }
-QPushButton[segment] { border: 1px solid #d9dce4; padding: 5px 14px; background: palette(base); border-radius: 0; }
+QPushButton[segment] { border: 1px solid @field-line; padding: 5px 14px; background: @surface; color: @text;
+                       border-radius: 0; }
 QPushButton[segment="first"] { border-top-left-radius: 8px; border-bottom-left-radius: 8px; }
 QPushButton[segment="last"] { border-top-right-radius: 8px; border-bottom-right-radius: 8px; border-left: none; }
-QPushButton[segment]:checked { background: #efeafe; color: #3b2a8a; border-color: #c9bdf6; }
-QPushButton#NewButton { background: #6a4cdb; border: 1px solid #6a4cdb; color: #ffffff; font-weight: 600;
+QPushButton[segment]:checked { background: @accent-soft; color: @accent-text; border-color: @accent; }
+QPushButton#NewButton { background: @accent; border: 1px solid @accent; color: @on-accent; font-weight: 600;
                         padding: 6px 14px; border-radius: 8px; }
-QPushButton#NewButton:hover { background: #5a3dcc; }
-QPushButton#NewButton:disabled { background: #c9bdf6; border-color: #c9bdf6; }
-QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid #d9dce4; border-radius: 8px;
-                                            background: palette(base); }
+QPushButton#NewButton:hover { background: @accent-strong; }
+QPushButton#NewButton:disabled { background: @accent-soft; border-color: @accent-soft; }
+QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid @field-line; border-radius: 8px;
+                                            background: @surface; }
 #Notice { border-radius: 10px; }
-#Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; border-left: 4px solid #d92d20; }
-#Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; border-left: 4px solid #16794c; }
-#Notice[tone="info"] { background: #f3f0fe; border: 1px solid #d9cffc; border-left: 4px solid #6a4cdb; }
+#Notice[tone="danger"] { background: @danger-soft; border: 1px solid @danger-line; border-left: 4px solid @danger; }
+#Notice[tone="ok"] { background: @ok-soft; border: 1px solid @ok-line; border-left: 4px solid @ok; }
+#Notice[tone="info"] { background: @accent-softer; border: 1px solid @accent-soft; border-left: 4px solid @accent; }
 #NoticeText { font-weight: 600; }
-#Notice[tone="danger"] #NoticeText { color: #912018; }
-#Notice[tone="ok"] #NoticeText { color: #0f5c39; }
-#Notice[tone="info"] #NoticeText { color: #3b2a8a; }
-QToolButton#NoticeClose { border: none; color: #6b7280; font-size: 12pt; padding: 0 4px; }
+#Notice[tone="danger"] #NoticeText { color: @danger-text; }
+#Notice[tone="ok"] #NoticeText { color: @ok; }
+#Notice[tone="info"] #NoticeText { color: @accent-text; }
+QToolButton#NoticeClose { border: none; color: @muted; font-size: 12pt; padding: 0 4px; }
 """
 
 
@@ -147,7 +150,7 @@ class TodayView(QWidget):
     def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TodayView")
-        self.setStyleSheet(STYLE)
+        self.setStyleSheet(theme.stylesheet(text=STYLE))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.sdesk = ScheduleDesk(desk)
         self.day: date = self.sdesk.today()

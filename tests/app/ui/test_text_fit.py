@@ -82,6 +82,12 @@ def test_clipped_buttons_tabs_and_header_sections_fail(qtbot) -> None:
     table.show()
     qtbot.waitExposed(table)
     assert [m.text for m in misfits(table) if m.kind == "header"] == ["Working hours"]
+    table.setColumnWidth(0, 400)  # pushed out of view: the table scrolls sideways
+    table.setColumnWidth(1, 200)
+    table.resize(300, 200)
+    qtbot.wait(10)
+    assert [(m.text, "out of view" in m.detail) for m in misfits(table) if m.kind == "header"] == [
+        ("Name", True), ("Working hours", True)]
 
 
 def test_texts_drawn_over_each_other_fail(qtbot) -> None:
