@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
     QStyleOptionComboBox,
     QStyleOptionViewItem,
     QStylePainter,
-    QTableView,
     QTabBar,
+    QTableView,
     QWidget,
 )
 
