@@ -219,15 +219,20 @@ def _week(stage: Stage) -> QWidget:
     return stage.window
 
 
-@screen("patients", "Clients: a search typed, its results")
-def _patients(stage: Stage) -> QWidget:
+def _clients(stage: Stage, text: str, ready: Callable[[Any], bool]) -> MainWindow:
+    """The Clients screen (no record open) with ``text`` searched, once ``ready(search panel)``."""
     stage.page("clients")
     window = stage.window
     window.clients.close_record()
-    search = window.search
-    search.field.setText(SEARCH)
-    stage.wait(lambda: not search.searching and search.model.rowCount() > 0)
-    search.table.selectRow(0)
+    window.search.field.setText(text)
+    stage.wait(lambda: ready(window.search))
+    return window
+
+
+@screen("patients", "Clients: a search typed, its results")
+def _patients(stage: Stage) -> QWidget:
+    window = _clients(stage, SEARCH, lambda search: not search.searching and search.model.rowCount() > 0)
+    window.search.table.selectRow(0)
     return window
 
 
@@ -261,12 +266,7 @@ def _messages(stage: Stage) -> QWidget:
 
 @screen("unread", "Clients with nothing searched: the clients waiting for an answer")
 def _unread(stage: Stage) -> QWidget:
-    stage.page("clients")
-    window = stage.window
-    window.clients.close_record()
-    window.search.field.clear()
-    stage.wait(lambda: window.search.unread.isVisible())
-    return window
+    return _clients(stage, "", lambda search: search.unread.isVisible())
 
 
 @screen("leads", "Leads: open leads, the newest selected with its reply timer and claim")

@@ -102,16 +102,22 @@ def server_message(desk: Desk, patient_id: str, **fields: Any) -> Change:
                   data=data, created_hlc=hlc)
 
 
+def front_desk_thread(qtbot, desk: Desk) -> tuple[Any, str, str]:
+    """(Messages panel, client id, first name): the front desk signed in, a client who can be
+    texted and has an appointment coming, their Messages tab open."""
+    win = make_window(qtbot, desk)
+    sign_in(qtbot, win, DESK, DESK_PIN)
+    qtbot.waitUntil(lambda: not win.locked)
+    pid, first = texting_client(desk)
+    return open_messages(qtbot, win, pid), pid, first
+
+
 def states(panel: Any) -> list[str]:
     return [str(panel.model.index(r).data(STATE_ROLE) or "") for r in range(panel.model.rowCount())]
 
 
 def test_compose_from_a_template_previews_what_the_client_gets_with_its_counts(qtbot, ops_desk: Desk) -> None:
-    win = make_window(qtbot, ops_desk)
-    sign_in(qtbot, win, DESK, DESK_PIN)
-    qtbot.waitUntil(lambda: not win.locked)
-    pid, first = texting_client(ops_desk)
-    panel = open_messages(qtbot, win, pid)
+    panel, _pid, first = front_desk_thread(qtbot, ops_desk)
     compose = panel.compose
     assert compose.send_button.isEnabled() is False  # nothing written yet
     names = [compose.templates.itemText(i) for i in range(compose.templates.count())]
@@ -142,11 +148,7 @@ def test_compose_from_a_template_previews_what_the_client_gets_with_its_counts(q
 def test_inserting_a_template_shows_the_text_that_will_be_sent_and_keeps_the_template(qtbot, ops_desk: Desk) -> None:
     """Staff see (and may edit) the words that go out, never template code; the message still
     says which template it came from."""
-    win = make_window(qtbot, ops_desk)
-    sign_in(qtbot, win, DESK, DESK_PIN)
-    qtbot.waitUntil(lambda: not win.locked)
-    pid, first = texting_client(ops_desk)
-    panel = open_messages(qtbot, win, pid)
+    panel, pid, first = front_desk_thread(qtbot, ops_desk)
     compose = panel.compose
     template = next(t for t in panel.thread.templates if t.name == "Appointment reminder")
     assert "{{ first_name }}" in template.body and "{% if provider %}" in template.body
@@ -165,11 +167,7 @@ def test_inserting_a_template_shows_the_text_that_will_be_sent_and_keeps_the_tem
 
 
 def test_a_template_value_this_client_lacks_is_pointed_out_after_inserting(qtbot, ops_desk: Desk) -> None:
-    win = make_window(qtbot, ops_desk)
-    sign_in(qtbot, win, DESK, DESK_PIN)
-    qtbot.waitUntil(lambda: not win.locked)
-    pid, _first = texting_client(ops_desk)
-    panel = open_messages(qtbot, win, pid)
+    panel, _pid, _first = front_desk_thread(qtbot, ops_desk)
     compose = panel.compose
     index = compose.templates.findText("Deposit link")
     compose.templates.setCurrentIndex(index)
