@@ -266,11 +266,7 @@ def consent_cells(row: Row) -> list[Any]:
             )
         else:
             out += (None, None, None)
-    others = (
-        {k: v for k, v in consents.items() if k not in _PURPOSE_PARTS}
-        if len(consents) > len(CONSENT_PURPOSES) or any(k not in _PURPOSE_PARTS for k in consents)
-        else None
-    )
+    others = {k: v for k, v in consents.items() if k not in _PURPOSE_PARTS}
     out.append(json_text(others) if others else None)
     return out
 
