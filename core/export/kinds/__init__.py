@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.export.base import Exporter
 from core.export.kinds import (
+    activity,
     appointment,
     audit,
     clinic,
@@ -32,7 +33,7 @@ EXPORTERS: tuple[Exporter, ...] = (
     lead.EXPORTER,
     appointment.EXPORTER,
     message.EXPORTER,
-    records.TIMELINE,
+    activity.EXPORTER,
     records.TEMPLATES,
     records.READ_RECEIPTS,
     records.MERGE_REVIEWS,

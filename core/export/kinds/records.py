@@ -1,16 +1,11 @@
-"""Rows exported as CSV only (no FHIR resource fits them yet): the client timeline, message
-templates, read receipts and possible-duplicate reviews. A later feature that maps one of them
-to FHIR moves it to its own module."""
+"""Rows exported as CSV only (no FHIR resource fits them): message templates, read receipts and
+possible-duplicate reviews. A later feature that maps one of them to FHIR moves it to its own
+module."""
 
 from __future__ import annotations
 
 from core.export.base import Exporter, catalogue_csv
 
-TIMELINE = Exporter(
-    source="activity",
-    csv=catalogue_csv("timeline", "activity"),
-    about="the client timeline: bookings and status changes, lead events, logged calls, notes",
-)
 TEMPLATES = Exporter(
     source="message_template",
     csv=catalogue_csv("message_templates", "message_template"),
