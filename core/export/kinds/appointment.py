@@ -103,7 +103,7 @@ def appointment(row: Row, ctx: ExportContext) -> list[Resource]:
         participants.append({"actor": ctx.organization(), "status": said})
     res["participant"] = participants
 
-    currency = row.get("currency") or ctx.clinic.currency
+    currency = fhir_code(row.get("currency")) or ctx.clinic.currency
     ext: list[dict[str, Any]] = []
     code = fhir_code(ours)
     if code:

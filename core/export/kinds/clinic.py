@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.export.base import ExportContext, Exporter, Resource, Row, catalogue_csv, sid, start
+from core.export.base import ExportContext, Exporter, Resource, Row, catalogue_csv, fhir_code, sid, start
 
 TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone"
 
@@ -21,8 +21,9 @@ def organization(row: Row, ctx: ExportContext) -> list[Resource]:
     telecom = phone_contact(row.get("phone"))
     if telecom:
         res["telecom"] = telecom
-    if row.get("timezone"):
-        res["extension"] = [{"url": TIMEZONE_EXTENSION, "valueCode": row["timezone"]}]
+    tz = fhir_code(row.get("timezone"))
+    if tz:
+        res["extension"] = [{"url": TIMEZONE_EXTENSION, "valueCode": tz}]
     return [res]
 
 

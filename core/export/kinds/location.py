@@ -57,8 +57,9 @@ def location(row: Row, ctx: ExportContext) -> list[Resource]:
     if addr:
         res["address"] = addr
     res["managingOrganization"] = ctx.organization()
-    if row.get("timezone"):
-        res["extension"] = [{"url": TIMEZONE_EXTENSION, "valueCode": row["timezone"]}]
+    tz = fhir_code(row.get("timezone"))
+    if tz:
+        res["extension"] = [{"url": TIMEZONE_EXTENSION, "valueCode": tz}]
     return [res]
 
 

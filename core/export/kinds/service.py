@@ -35,7 +35,7 @@ def healthcare_service(row: Row, ctx: ExportContext) -> list[Resource]:
     if row.get("description"):
         res["comment"] = row["description"]
     res["appointmentRequired"] = True
-    currency = row.get("currency") or ctx.clinic.currency
+    currency = fhir_code(row.get("currency")) or ctx.clinic.currency
     ext = []
     if isinstance(row.get("duration_min"), int):
         ext.append(extension("service-duration", "Duration", minutes(row["duration_min"])))
