@@ -46,7 +46,7 @@ def entries(session: Session, *, clinic_id: str) -> Iterator[AuditEntry]:
     yield from result
 
 
-def stream_entries(session: Session, *, clinic_id: str) -> Iterator[tuple[Any, ...]]:
+def stream_entries(session: Session, *, clinic_id: str) -> Iterator[Any]:
     """The clinic's entries as plain tuples, oldest first, ``at`` as UTC text and ``detail`` as
     JSON text (the export)."""
     result = session.execute(
@@ -57,4 +57,4 @@ def stream_entries(session: Session, *, clinic_id: str) -> Iterator[tuple[Any, .
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=2000)
     )
-    yield from result.tuples()
+    yield from result

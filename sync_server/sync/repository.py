@@ -197,7 +197,7 @@ def overlapping_slots(
 # --- export ----------------------------------------------------------------------------------
 
 
-def stream_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[tuple[Any, ...]]:
+def stream_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[Any]:
     """Every row of one entity of the clinic, deleted ones included, in id order, streamed:
     ``(id, version, deleted, data as JSON text, created_at, updated_at as UTC text)`` (the data
     export)."""
@@ -208,4 +208,4 @@ def stream_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[tu
         .order_by(SyncRow.id)
         .execution_options(yield_per=2000)
     )
-    yield from result.tuples()
+    yield from result
