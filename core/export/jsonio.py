@@ -13,8 +13,7 @@ from typing import Any
 try:  # pragma: no cover - which branch runs depends on the environment
     import orjson
 
-    def dumps(value: Any) -> bytes:
-        return orjson.dumps(value)
+    dumps: Callable[[Any], bytes] = orjson.dumps
 
     def dumps_sorted(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")

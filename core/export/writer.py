@@ -168,18 +168,13 @@ class _Ndjson:
         self.url = f"{resource_type}.ndjson"
         self.path = out / self.url
         self.file = _create(self.path)
-        self.pending: list[bytes] = []
+        self.pending: list[Resource] = []
         self.count = 0
-
-    def add(self, resource: Resource) -> None:
-        self.pending.append(dumps(resource))
-        if len(self.pending) >= _FLUSH_EVERY:
-            self.flush()
 
     def flush(self) -> None:
         if self.pending:
             self.count += len(self.pending)
-            self.file.write(b"\n".join(self.pending) + b"\n")
+            self.file.write(b"\n".join(map(dumps, self.pending)) + b"\n")
             self.pending = []
 
     def close(self) -> None:
@@ -280,7 +275,10 @@ def _write_rows(
             if sink is None:
                 sink = ndjson[resource["resourceType"]] = _Ndjson(out, resource["resourceType"])
                 written.append(sink.path)
-            sink.add(resource)
+            pending = sink.pending
+            pending.append(resource)
+            if len(pending) >= _FLUSH_EVERY:
+                sink.flush()
     return rows
 
 
