@@ -8,8 +8,11 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +29,7 @@ from sync_server.errors import Unauthenticated
 from sync_server.export.service import ExportNotAllowed, export_clinic
 from sync_server.records.service import ServerWrites
 from sync_server.settings import Settings
+from sync_server.sync import service as sync_service
 from sync_server.sync.models import SyncRow
 from tests.fhir_check import check_export
 
@@ -122,6 +126,34 @@ def test_the_owner_exports_the_clinic_as_valid_fhir_with_counts_that_match_the_d
     exported = next(e for e in resources["AuditEvent"] if e["subtype"][0]["code"] == "clinic.export")
     assert exported["id"] == f"{clinic_id}.{entry.seq}"
     assert exported["agent"][0]["who"] == {"reference": f"Practitioner/{owner.id}"}
+
+
+def test_the_export_reads_one_snapshot_while_the_clinic_changes(db: Database, seeded: dict[str, str], tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    clinic_id = seeded["clinic_id"]
+    before = _live(db, clinic_id, "patient", "patient")
+    original = sync_service.export_rows
+
+    def export_rows(session: Any, *, clinic_id: str, entity: str) -> Iterator[dict[str, Any]]:
+        if entity == "patient":  # a workstation's push lands while the export is reading
+
+            def push() -> None:
+                with db.transaction() as other:
+                    clinics.open_clinic(other, slug="lumiere")
+                    ServerWrites(other, clinic_id=clinic_id, now=NOW, hlc=HybridLogicalClock(SERVER_NODE)).insert(
+                        "patient", {"first_name": "Late", "last_name": "Arrival"})
+
+            writer = threading.Thread(target=push)
+            writer.start()
+            writer.join()
+        return original(session, clinic_id=clinic_id, entity=entity)
+
+    monkeypatch.setattr(sync_service, "export_rows", export_rows)
+    manifest = export_clinic(db, slug="lumiere", staff_name="Olivia Owens", pin="1234", out=tmp_path / "e", now=NOW)
+    assert manifest.counts["Patient"] == before
+    assert _live(db, clinic_id, "patient", "patient") == before + 1
+    # the push's own audit entry came after the snapshot, too
+    assert manifest.counts["AuditEvent"] == _trail(db, clinic_id) - 1
 
 
 REFUSED: list[tuple[str, str, type[Exception]]] = [
