@@ -235,6 +235,14 @@ def fhir_date(value: Any) -> str | None:
     return None
 
 
+def text(value: Any) -> str | None:
+    """A text value as a FHIR string: None when it is not text, empty or only white space (FHIR
+    has no empty strings, and counts a no-break space alone as empty)."""
+    if value and type(value) is str and not value.isspace():
+        return value
+    return None
+
+
 def fhir_code(value: Any) -> str | None:
     """A text as a FHIR code (single spaces inside, none around); None when empty."""
     if not isinstance(value, str):
@@ -316,4 +324,5 @@ __all__ = [
     "money",
     "sid",
     "start",
+    "text",
 ]

@@ -284,9 +284,9 @@ _JSON = st.recursive(st.none() | st.booleans() | st.integers(-5, 5) | _TEXT,
 def _value(spec: Any) -> st.SearchStrategy[Any]:
     t = spec.type
     if t is FieldType.STR:
-        base: st.SearchStrategy[Any] = st.sampled_from(["", " ", "a  b", "x"]) | _TEXT.map(lambda s: s[: spec.max_length])
+        base: st.SearchStrategy[Any] = st.sampled_from(["", " ", "\xa0", "a  b", "x", "=1+2"]) | _TEXT.map(lambda s: s[: spec.max_length])
     elif t is FieldType.TEXT:
-        base = st.sampled_from(["", "NKDA", "Penicillin"]) | _TEXT
+        base = st.sampled_from(["", "\u2003", "NKDA", "Penicillin"]) | _TEXT
     elif t is FieldType.INT:
         base = st.integers(-1000, 10**6)
     elif t is FieldType.BOOL:

@@ -20,6 +20,7 @@ from core.export.base import (
     money,
     sid,
     start,
+    text,
 )
 
 #: ours -> FHIR's Appointment.status (booked and confirmed are both "booked"; the extension
@@ -62,7 +63,7 @@ def appointment(row: Row, ctx: ExportContext) -> list[Resource]:
         res["cancelationReason"] = _LATE_CANCEL
     service_id = row.get("service_id")
     service = ctx.table("service").get(service_id) if service_id else None
-    name = service.get("name") if service else None
+    name = text(service.get("name")) if service else None
     if service_id:
         coding: dict[str, Any] = {"system": sid("service"), "code": service_id}
         if name:
@@ -76,7 +77,7 @@ def appointment(row: Row, ctx: ExportContext) -> list[Resource]:
             res["minutesDuration"] = minutes
     if row.get("created_at"):
         res["created"] = row["created_at"]
-    if row.get("notes"):
+    if text(row.get("notes")):
         res["comment"] = row["notes"]
     if row.get("source_lead_id"):
         res["supportingInformation"] = [{"reference": f"Basic/{row['source_lead_id']}"}]

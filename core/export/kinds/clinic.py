@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
-from core.export.base import ExportContext, Exporter, Resource, Row, catalogue_csv, fhir_code, sid, start
+from typing import Any
+
+from core.export.base import (
+    ExportContext,
+    Exporter,
+    Resource,
+    Row,
+    catalogue_csv,
+    fhir_code,
+    sid,
+    start,
+    text,
+)
 
 TIMEZONE_EXTENSION = "http://hl7.org/fhir/StructureDefinition/timezone"
 
 
-def phone_contact(phone: str | None) -> list[dict[str, str]]:
-    return [{"system": "phone", "value": phone, "use": "work"}] if phone else []
+def phone_contact(phone: Any) -> list[dict[str, str]]:
+    value = text(phone)
+    return [{"system": "phone", "value": value, "use": "work"}] if value else []
 
 
 def organization(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Organization", row)
-    if row.get("slug"):
+    if text(row.get("slug")):
         res["identifier"] = [{"system": sid("clinic-slug"), "value": row["slug"]}]
     res["active"] = True
-    if row.get("name"):
+    if text(row.get("name")):
         res["name"] = row["name"]
     telecom = phone_contact(row.get("phone"))
     if telecom:

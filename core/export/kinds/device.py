@@ -12,17 +12,18 @@ from core.export.base import (
     concept,
     fhir_code,
     start,
+    text,
 )
 
 
 def device(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Device", row)
     res["status"] = "active" if row.get("active", True) else "inactive"
-    if row.get("name"):
+    if text(row.get("name")):
         res["deviceName"] = [{"name": row["name"], "type": "user-friendly-name"}]
-    if row.get("model"):
+    if text(row.get("model")):
         res["modelNumber"] = row["model"]
-    kind = concept(code_system("device-kind"), fhir_code(row.get("kind")), row.get("kind") or None)
+    kind = concept(code_system("device-kind"), fhir_code(row.get("kind")), text(row.get("kind")))
     if kind:
         res["type"] = kind
     res["owner"] = ctx.organization()

@@ -22,6 +22,7 @@ from core.export.base import (
     fhir_code,
     sid,
     start,
+    text,
 )
 
 ATTRIBUTION = (
@@ -55,7 +56,7 @@ _TIMES = (
 
 def lead(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Basic", row)
-    if row.get("external_id"):
+    if text(row.get("external_id")):
         res["identifier"] = [{"system": sid("lead-external-id"), "value": row["external_id"]}]
     res["code"] = LEAD_CODE
     if row.get("patient_id"):
@@ -70,9 +71,9 @@ def lead(row: Row, ctx: ExportContext) -> list[Resource]:
         code = fhir_code(row.get(field))
         if code:
             ext.append(extension(name, "Code", code))
-    if row.get("service_interest"):
+    if text(row.get("service_interest")):
         ext.append(extension("lead-service-interest", "String", row["service_interest"]))
-    if row.get("message"):
+    if text(row.get("message")):
         ext.append(extension("lead-message", "String", row["message"]))
     for field, name in _TIMES:
         if row.get(field):
@@ -81,7 +82,7 @@ def lead(row: Row, ctx: ExportContext) -> list[Resource]:
         ext.append(
             extension("lead-escalated-to", "Reference", {"reference": f"Practitioner/{row['escalated_to']}"})
         )
-    parts = [{"url": key, "valueString": row[key]} for key in ATTRIBUTION if row.get(key)]
+    parts = [{"url": key, "valueString": row[key]} for key in ATTRIBUTION if text(row.get(key))]
     if parts:
         ext.append({"url": extension_url("lead-attribution"), "extension": parts})
     if ext:

@@ -15,6 +15,7 @@ from core.export.base import (
     concept,
     fhir_code,
     start,
+    text,
 )
 from core.export.kinds.clinic import TIMEZONE_EXTENSION, phone_contact
 
@@ -27,7 +28,7 @@ def address(value: Any, *, use: str | None = None) -> dict[str, Any] | None:
     if not isinstance(value, dict) or not value:
         return None
     out: dict[str, Any] = {}
-    lines = [v for v in (value.get("line1"), value.get("line2")) if isinstance(v, str) and v]
+    lines = [v for v in (value.get("line1"), value.get("line2")) if text(v)]
     if lines:
         out["line"] = lines
     for ours, theirs in (
@@ -37,7 +38,7 @@ def address(value: Any, *, use: str | None = None) -> dict[str, Any] | None:
         ("country", "country"),
     ):
         v = value.get(ours)
-        if isinstance(v, str) and v:
+        if text(v):
             out[theirs] = v
     if out and use:
         out["use"] = use
@@ -47,7 +48,7 @@ def address(value: Any, *, use: str | None = None) -> dict[str, Any] | None:
 def location(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Location", row)
     res["status"] = "active"
-    res["name"] = row.get("name") or "Location"
+    res["name"] = text(row.get("name")) or "Location"
     res["mode"] = "instance"
     res["physicalType"] = {"coding": [{"system": PHYSICAL_TYPE, "code": "bu", "display": "Building"}]}
     telecom = phone_contact(row.get("phone"))
@@ -66,7 +67,7 @@ def location(row: Row, ctx: ExportContext) -> list[Resource]:
 def room(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Location", row)
     res["status"] = "active" if row.get("active", True) else "inactive"
-    res["name"] = row.get("name") or "Room"
+    res["name"] = text(row.get("name")) or "Room"
     res["mode"] = "instance"
     kind = concept(code_system("room-kind"), fhir_code(row.get("kind")))
     if kind:

@@ -21,6 +21,7 @@ from core.export.base import (
     fhir_code,
     sid,
     start,
+    text,
 )
 
 #: ours -> FHIR's Communication.status (EventStatus)
@@ -49,7 +50,7 @@ def _attachments(media: Any) -> list[dict[str, Any]]:
             attachment["contentType"] = fhir_code(item["content_type"])
         if isinstance(item.get("size"), int) and not isinstance(item["size"], bool) and item["size"] >= 0:
             attachment["size"] = item["size"]
-        if isinstance(item.get("media_id"), str) and item["media_id"]:
+        if text(item.get("media_id")):
             attachment["extension"] = [extension("media-id", "String", item["media_id"])]
         if attachment:
             out.append({"contentAttachment": attachment})
@@ -58,11 +59,11 @@ def _attachments(media: Any) -> list[dict[str, Any]]:
 
 def communication(row: Row, ctx: ExportContext) -> list[Resource]:
     res = start("Communication", row)
-    if row.get("provider_message_id"):
+    if text(row.get("provider_message_id")):
         res["identifier"] = [{"system": sid("provider-message-id"), "value": row["provider_message_id"]}]
     ours = row.get("status") or "queued"
     res["status"] = STATUS.get(ours, "unknown")
-    if row.get("status_reason"):
+    if text(row.get("status_reason")):
         res["statusReason"] = {"text": row["status_reason"]}
     purpose = fhir_code(row.get("purpose"))
     if purpose:
@@ -98,7 +99,7 @@ def communication(row: Row, ctx: ExportContext) -> list[Resource]:
         res["sender"] = (
             {"reference": f"Practitioner/{row['author_id']}"} if row.get("author_id") else ctx.organization()
         )
-    payload: list[dict[str, Any]] = [{"contentString": row["body"]}] if row.get("body") else []
+    payload: list[dict[str, Any]] = [{"contentString": row["body"]}] if text(row.get("body")) else []
     payload.extend(_attachments(row.get("media")))
     if payload:
         res["payload"] = payload

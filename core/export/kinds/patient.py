@@ -26,6 +26,7 @@ from core.export.base import (
     json_text,
     sid,
     start,
+    text,
 )
 from core.export.kinds.clinic import TIMEZONE_EXTENSION
 from core.export.kinds.location import address
@@ -86,21 +87,25 @@ def gender(sex: Any) -> str | None:
 
 
 _PURPOSE_PARTS = {p: {"url": "purpose", "valueCode": p} for p in CONSENT_PURPOSES}
-_GRANTED_PARTS = {flag: {"url": "granted", "valueBoolean": flag} for flag in (True, False)}
+_GRANTED_TRUE = {"url": "granted", "valueBoolean": True}
+_GRANTED_FALSE = {"url": "granted", "valueBoolean": False}
 
 
 def _consent_extension(purpose_part: dict[str, Any], entry: Any) -> dict[str, Any] | None:
-    if not isinstance(entry, dict):
+    if type(entry) is not dict:
         return None
     granted = entry.get("granted")
-    if granted is not True and granted is not False:
+    if granted is True:
+        parts = [purpose_part, _GRANTED_TRUE]
+    elif granted is False:
+        parts = [purpose_part, _GRANTED_FALSE]
+    else:
         return None
-    parts = [purpose_part, _GRANTED_PARTS[granted]]
     at = entry.get("at")
     if at and fhir_datetime(at):
         parts.append({"url": "recorded", "valueDateTime": at})
     source = entry.get("source")
-    if source and isinstance(source, str):
+    if text(source):
         parts.append({"url": "source", "valueString": source})
     return {"url": CONSENT_URL, "extension": parts}
 
@@ -109,15 +114,17 @@ def consent_extensions(consents: Any) -> list[dict[str, Any]]:
     """One ``communication-consent`` extension per purpose (the known purposes first, in their
     order, then any others by name): purpose, granted, when, from where."""
     out: list[dict[str, Any]] = []
-    if not isinstance(consents, dict) or not consents:
+    if not consents or type(consents) is not dict:
         return out
+    known = 0
     for purpose, purpose_part in _PURPOSE_PARTS.items():
         entry = consents.get(purpose)
         if entry is not None:
+            known += 1
             ext = _consent_extension(purpose_part, entry)
             if ext is not None:
                 out.append(ext)
-    if len(consents) > len(out):
+    if len(consents) > known:
         for purpose in sorted(k for k in consents if k not in _PURPOSE_PARTS):
             code = fhir_code(purpose)
             ext = (
@@ -135,18 +142,19 @@ def first_touch_extension(first_touch: Any) -> dict[str, Any] | None:
     parts = [
         {"url": key, "valueString": value}
         for key, value in sorted(first_touch.items())
-        if isinstance(value, str) and value and _URL_PART.fullmatch(key)
+        if text(value) and _URL_PART.fullmatch(key)
     ]
     return {"url": extension_url("first-touch"), "extension": parts} if parts else None
 
 
 def telecom(row: Row) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    if row.get("phone"):
+    if text(row.get("phone")):
         out.append({"system": "phone", "value": row["phone"], "use": "mobile"})
-    if row.get("email"):
+    if text(row.get("email")):
         out.append({"system": "email", "value": row["email"], "use": "home"})
-    if row.get("instagram_handle"):
+    handle = row.get("instagram_handle")
+    if handle and type(handle) is str and handle.split() == [handle]:  # a URL has no spaces
         out.append({"system": "url", "value": f"https://www.instagram.com/{row['instagram_handle']}"})
     return out
 
@@ -155,21 +163,21 @@ def patient(row: Row, ctx: ExportContext) -> list[Resource]:
     pid = row["id"]
     res = start("Patient", row)
     identifiers = [{"system": sid("patient"), "value": pid}]
-    if row.get("external_ref"):
+    if text(row.get("external_ref")):
         identifiers.append({"system": sid("external-ref"), "value": row["external_ref"]})
-    if row.get("instagram_id"):
+    if text(row.get("instagram_id")):
         identifiers.append({"system": sid("instagram-scoped-id"), "value": row["instagram_id"]})
     res["identifier"] = identifiers
     res["active"] = not row.get("deleted")
     names: list[dict[str, Any]] = []
     official: dict[str, Any] = {"use": "official"}
-    if row.get("last_name"):
+    if text(row.get("last_name")):
         official["family"] = row["last_name"]
-    if row.get("first_name"):
+    if text(row.get("first_name")):
         official["given"] = [row["first_name"]]
     if len(official) > 1:
         names.append(official)
-    if row.get("preferred_name"):
+    if text(row.get("preferred_name")):
         names.append({"use": "usual", "given": [row["preferred_name"]]})
     if names:
         res["name"] = names
@@ -188,17 +196,17 @@ def patient(row: Row, ctx: ExportContext) -> list[Resource]:
         res["link"] = [{"other": {"reference": f"Patient/{row['merged_into']}"}, "type": "replaced-by"}]
 
     ext = consent_extensions(row.get("consents"))
-    if row.get("pronouns"):
+    if text(row.get("pronouns")):
         ext.append(extension("pronouns", "String", row["pronouns"]))
     tz = fhir_code(row.get("timezone"))
     if tz:
         ext.append({"url": TIMEZONE_EXTENSION, "valueCode": tz})
     for tag in row.get("tags") or ():
-        if isinstance(tag, str) and tag:
+        if text(tag):
             ext.append(extension("client-tag", "String", tag))
     if row.get("vip"):
         ext.append(extension("vip", "Boolean", True))
-    if row.get("notes"):
+    if text(row.get("notes")):
         ext.append(extension("client-note", "String", row["notes"]))
     touch = first_touch_extension(row.get("first_touch"))
     if touch:
@@ -210,7 +218,7 @@ def patient(row: Row, ctx: ExportContext) -> list[Resource]:
     if row.get("deleted"):
         return out  # merged away: its allergies and alerts live on in the surviving record
     subject = {"reference": f"Patient/{pid}"}
-    allergies = row.get("allergies")
+    allergies = text(row.get("allergies"))
     if allergies:
         allergy: Resource = {"resourceType": "AllergyIntolerance", "id": pid}
         if "meta" in res:
@@ -225,7 +233,7 @@ def patient(row: Row, ctx: ExportContext) -> list[Resource]:
             allergy["code"] = {"text": allergies}
         allergy["patient"] = subject
         out.append(allergy)
-    alerts = row.get("medical_alerts")
+    alerts = text(row.get("medical_alerts"))
     if alerts:
         flag: Resource = {"resourceType": "Flag", "id": pid}
         if "meta" in res:
@@ -244,30 +252,37 @@ CONSENT_COLUMNS = (
     *(f"consent_{purpose}{suffix}" for purpose in CONSENT_PURPOSES for suffix in ("", "_at", "_source")),
     "consents_other",
 )
-_GRANTED_CELL = {True: "granted", False: "refused"}
+
+
+_NO_CONSENT = (None, None, None)
 
 
 def consent_cells(row: Row) -> list[Any]:
     """Three cells per known purpose (granted or refused, when, from where), then any other
     purposes as JSON."""
     consents = row.get("consents")
-    if not consents or not isinstance(consents, dict):
+    if not consents or type(consents) is not dict:
         return [None] * len(CONSENT_COLUMNS)
     out: list[Any] = []
+    known = 0
     for purpose in CONSENT_PURPOSES:
         entry = consents.get(purpose)
-        if isinstance(entry, dict):
+        if type(entry) is dict:
+            known += 1
             granted = entry.get("granted")
             source = entry.get("source")
             out += (
-                _GRANTED_CELL[granted] if granted is True or granted is False else None,
+                "granted" if granted is True else "refused" if granted is False else None,
                 entry.get("at"),
-                csv_text(source) if isinstance(source, str) else None,
+                csv_text(source) if type(source) is str else None,
             )
         else:
-            out += (None, None, None)
-    others = {k: v for k, v in consents.items() if k not in _PURPOSE_PARTS}
-    out.append(json_text(others) if others else None)
+            out += _NO_CONSENT
+    if len(consents) > known:
+        others = {k: v for k, v in consents.items() if k not in _PURPOSE_PARTS}
+        out.append(json_text(others) if others else None)
+    else:
+        out.append(None)
     return out
 
 

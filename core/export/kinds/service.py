@@ -14,6 +14,7 @@ from core.export.base import (
     fhir_code,
     money,
     start,
+    text,
 )
 
 UCUM = "http://unitsofmeasure.org"
@@ -30,9 +31,9 @@ def healthcare_service(row: Row, ctx: ExportContext) -> list[Resource]:
     category = concept(code_system("service-category"), fhir_code(row.get("category")))
     if category:
         res["category"] = [category]
-    if row.get("name"):
+    if text(row.get("name")):
         res["name"] = row["name"]
-    if row.get("description"):
+    if text(row.get("description")):
         res["comment"] = row["description"]
     res["appointmentRequired"] = True
     currency = fhir_code(row.get("currency")) or ctx.clinic.currency

@@ -16,6 +16,7 @@ from core.export.base import (
     fhir_code,
     sid,
     start,
+    text,
 )
 from core.permissions import Role
 
@@ -25,9 +26,9 @@ _HHMM = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 
 def telecom(phone: Any, email: Any, *, use: str) -> list[dict[str, str]]:
     out = []
-    if isinstance(phone, str) and phone:
+    if text(phone):
         out.append({"system": "phone", "value": phone, "use": use})
-    if isinstance(email, str) and email:
+    if text(email):
         out.append({"system": "email", "value": email, "use": use})
     return out
 
@@ -59,12 +60,12 @@ def practitioner(row: Row, ctx: ExportContext) -> list[Resource]:
     person = start("Practitioner", row)
     person["identifier"] = [{"system": sid("staff"), "value": row["id"]}]
     person["active"] = active
-    if row.get("display_name"):
+    if text(row.get("display_name")):
         person["name"] = [{"text": row["display_name"]}]
     contact = telecom(row.get("phone"), row.get("email"), use="work")
     if contact:
         person["telecom"] = contact
-    if row.get("title"):
+    if text(row.get("title")):
         person["qualification"] = [{"code": {"text": row["title"]}}]
     role = start("PractitionerRole", row)
     role["active"] = active
