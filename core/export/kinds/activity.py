@@ -26,7 +26,7 @@ from core.export.base import (
 )
 
 #: payload keys that name another record the entry is about, and that record's source
-_PAYLOAD_TARGETS = (("appointment_id", "appointment"), ("message_id", "message"))
+_PAYLOAD_TARGETS = (("appointment_id", "Appointment"), ("message_id", "Communication"))
 TIMELINE_SYSTEM = code_system("timeline-entry")
 PAYLOAD_URL = extension_url("timeline-payload")
 
@@ -36,10 +36,10 @@ def provenance(row: Row, ctx: ExportContext) -> list[Resource]:
     payload = row.get("payload")
     targets: list[dict[str, Any]] = []
     if isinstance(payload, dict) and payload:
-        for key, source in _PAYLOAD_TARGETS:
+        for key, resource_type in _PAYLOAD_TARGETS:
             target = payload.get(key)
-            if isinstance(target, str) and target:
-                targets.append(ctx.reference(source, target))
+            if target and type(target) is str:
+                targets.append({"reference": f"{resource_type}/{target}"})
     if row.get("lead_id"):
         targets.append({"reference": f"Basic/{row['lead_id']}"})
     if row.get("patient_id"):

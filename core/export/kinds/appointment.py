@@ -34,6 +34,8 @@ STATUS = {
     "late_cancelled": "cancelled",
     "no_show": "noshow",
 }
+#: where an appointment happens, and the resource type of each (rooms are Locations)
+_PLACES = (("room_id", "Location"), ("location_id", "Location"), ("device_id", "Device"))
 _LATE_CANCEL = {
     "coding": [
         {
@@ -95,10 +97,14 @@ def appointment(row: Row, ctx: ExportContext) -> list[Resource]:
                 "status": said,
             }
         )
-    for field, source in (("room_id", "room"), ("location_id", "location"), ("device_id", "device")):
+    for field, resource_type in _PLACES:
         if row.get(field):
             participants.append(
-                {"actor": ctx.reference(source, row[field]), "required": "required", "status": said}
+                {
+                    "actor": {"reference": f"{resource_type}/{row[field]}"},
+                    "required": "required",
+                    "status": said,
+                }
             )
     if not participants:  # FHIR needs one; a row without any is not a real appointment, but export it
         participants.append({"actor": ctx.organization(), "status": said})
