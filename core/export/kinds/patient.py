@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.consents import CONSENT_PURPOSES
 from core.export.base import (
     ExportContext,
     Exporter,
@@ -30,18 +31,6 @@ from core.export.base import (
 )
 from core.export.kinds.clinic import TIMEZONE_EXTENSION
 from core.export.kinds.location import address
-
-#: The purposes a client's consent is recorded for (the desktop's consent screen; the server
-#: keeps them). A record may hold others: they are exported too, and in the CSV's JSON column.
-CONSENT_PURPOSES = (
-    "transactional_sms",
-    "marketing_sms",
-    "email",
-    "phone",
-    "photo_clinical",
-    "photo_portal",
-    "photo_marketing",
-)
 
 _GENDER = {
     "female": "female",
