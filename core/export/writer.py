@@ -168,13 +168,15 @@ class _Ndjson:
         self.url = f"{resource_type}.ndjson"
         self.path = out / self.url
         self.file = _create(self.path)
-        self.pending: list[Resource] = []
+        #: serialised at once: holding thousands of resource dicts would make every garbage
+        #: collection walk them (measured: 1.7x the CPU time of the whole export)
+        self.pending: list[bytes] = []
         self.count = 0
 
     def flush(self) -> None:
         if self.pending:
             self.count += len(self.pending)
-            self.file.write(b"\n".join(map(dumps, self.pending)) + b"\n")
+            self.file.write(b"\n".join(self.pending) + b"\n")
             self.pending = []
 
     def close(self) -> None:
@@ -276,7 +278,7 @@ def _write_rows(
                 sink = ndjson[resource["resourceType"]] = _Ndjson(out, resource["resourceType"])
                 written.append(sink.path)
             pending = sink.pending
-            pending.append(resource)
+            pending.append(dumps(resource))
             if len(pending) >= _FLUSH_EVERY:
                 sink.flush()
     return rows
