@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from core.errors import GlowdeskError
-from core.export.base import ExportClinic, ExportContext, Exporter, Origin, Resource, Row
+from core.export.base import ExportClinic, ExportContext, Exporter, Origin, Row
 from core.export.jsonio import dumps
 from core.export.kinds import EXPORTERS
 

@@ -270,6 +270,9 @@ def test_audit_entries_become_audit_events_with_their_chain() -> None:
     assert made["source"]["observer"] == {"display": "Glowdesk clinic server"}
     (export,) = fhir(AUDIT, audit_row(3, "clinic.export", "clinic", CLINIC.id, staff_id=staff), server)
     assert export["type"]["code"] == "110106" and export["entity"][0]["what"]["reference"] == f"Organization/{CLINIC.id}"
+    uploaded = {**audit_row(9, "patient.read", "patient", patient, staff_id=staff, device_id="d1"), "chain": "d1"}
+    (theirs,) = fhir(AUDIT, uploaded, server)  # a workstation's entry, read from the server's copy
+    assert theirs["id"] == "d1.9" and theirs["source"]["observer"]["identifier"]["value"] == "d1"
     (search,) = fhir(AUDIT, audit_row(4, "sync.review", "sync", None, staff_id=staff))
     assert search["action"] == "R" and "what" not in search["entity"][0]
 

@@ -1,5 +1,9 @@
 """The audit trail -> ``AuditEvent``.
 
+Rows: ``seq``, ``at``, ``staff_id``, ``device_id``, ``action``, ``entity``, ``entity_id``,
+``detail``, ``prev_hash``, ``hash``, and ``chain`` (the workstation's device id) for entries of a
+workstation's chain read on the server.
+
 AuditEvent, not Provenance: the trail records reads (who opened which client record) as well as
 changes, and FHIR's Provenance describes only where a version of a resource came from. Each
 entry keeps its place in the hash chain (``seq``, ``prev_hash``, ``hash``) in the
@@ -89,7 +93,10 @@ def event_type(action: str, entity: str) -> dict[str, str]:
 def audit_event(row: Row, ctx: ExportContext) -> list[Resource]:
     action = str(row.get("action") or "")
     entity = str(row.get("entity") or "")
-    res: Resource = {"resourceType": "AuditEvent", "id": f"{ctx.audit_prefix}.{row['seq']}"}
+    # a workstation's own chain (its audit log, or its copy uploaded to the server) is numbered
+    # by that workstation: ``chain`` names it; otherwise the chain is the export's own
+    chain_of = row.get("chain")
+    res: Resource = {"resourceType": "AuditEvent", "id": f"{chain_of or ctx.audit_prefix}.{row['seq']}"}
     res["type"] = event_type(action, entity)
     code = fhir_code(action)
     if code:
@@ -112,7 +119,7 @@ def audit_event(row: Row, ctx: ExportContext) -> list[Resource]:
     if workstation:
         agents.append({"who": {**workstation, "display": "Glowdesk workstation"}, "requestor": False})
     res["agent"] = agents
-    if ctx.origin == "desktop":
+    if ctx.origin == "desktop" or chain_of:
         observer = (
             {**workstation, "display": "Glowdesk workstation"}
             if workstation
