@@ -9,6 +9,7 @@ it was merged into; other deleted records are not exported.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -78,9 +79,31 @@ def gender(sex: Any) -> str | None:
 _PURPOSE_PARTS = {p: {"url": "purpose", "valueCode": p} for p in CONSENT_PURPOSES}
 _GRANTED_TRUE = {"url": "granted", "valueBoolean": True}
 _GRANTED_FALSE = {"url": "granted", "valueBoolean": False}
+#: part dicts shared by every resource that has them (a handful of sources recur: intake_form,
+#: STOP...); serialising a shared dict twice costs nothing, building 20,000 of them does
+_SOURCE_PARTS: dict[str, dict[str, str]] = {}
+_SID_PATIENT = sid("patient")
+_SID_EXTERNAL = sid("external-ref")
+_SID_INSTAGRAM = sid("instagram-scoped-id")
+_PRONOUNS_URL = extension_url("pronouns")
+_TAG_URL = extension_url("client-tag")
+_NOTE_URL = extension_url("client-note")
+_FIRST_TOUCH_URL = extension_url("first-touch")
+_VIP = extension("vip", "Boolean", True)
 
 
-def _consent_extension(purpose_part: dict[str, Any], entry: Any) -> dict[str, Any] | None:
+def _source_part(source: str) -> dict[str, str]:
+    part = _SOURCE_PARTS.get(source)
+    if part is None:
+        part = {"url": "source", "valueString": source}
+        if len(_SOURCE_PARTS) < 1000:
+            _SOURCE_PARTS[source] = part
+    return part
+
+
+def _consent_extension(
+    purpose_part: dict[str, Any], entry: Any, times: dict[str, dict[str, str]]
+) -> dict[str, Any] | None:
     if type(entry) is not dict:
         return None
     granted = entry.get("granted")
@@ -91,11 +114,15 @@ def _consent_extension(purpose_part: dict[str, Any], entry: Any) -> dict[str, An
     else:
         return None
     at = entry.get("at")
-    if at and fhir_datetime(at):
-        parts.append({"url": "recorded", "valueDateTime": at})
+    if at:
+        recorded = times.get(at)
+        if recorded is None and fhir_datetime(at):
+            recorded = times[at] = {"url": "recorded", "valueDateTime": at}
+        if recorded is not None:
+            parts.append(recorded)
     source = entry.get("source")
-    if text(source):
-        parts.append({"url": "source", "valueString": source})
+    if source and type(source) is str and not source.isspace():
+        parts.append(_source_part(source))
     return {"url": CONSENT_URL, "extension": parts}
 
 
@@ -106,98 +133,117 @@ def consent_extensions(consents: Any) -> list[dict[str, Any]]:
     if not consents or type(consents) is not dict:
         return out
     known = 0
+    times: dict[str, dict[str, str]] = {}  # a client's consents usually share the time of one form
     for purpose, purpose_part in _PURPOSE_PARTS.items():
         entry = consents.get(purpose)
         if entry is not None:
             known += 1
-            ext = _consent_extension(purpose_part, entry)
+            ext = _consent_extension(purpose_part, entry, times)
             if ext is not None:
                 out.append(ext)
     if len(consents) > known:
         for purpose in sorted(k for k in consents if k not in _PURPOSE_PARTS):
             code = fhir_code(purpose)
             ext = (
-                _consent_extension({"url": "purpose", "valueCode": code}, consents[purpose]) if code else None
+                _consent_extension({"url": "purpose", "valueCode": code}, consents[purpose], times)
+                if code
+                else None
             )
             if ext is not None:
                 out.append(ext)
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _part_name(key: str) -> bool:
+    return _URL_PART.fullmatch(key) is not None
+
+
 def first_touch_extension(first_touch: Any) -> dict[str, Any] | None:
     """How the client first found the clinic (source, campaign, click ids...), as text parts."""
-    if not isinstance(first_touch, dict):
+    if not first_touch or type(first_touch) is not dict:
         return None
     parts = [
         {"url": key, "valueString": value}
         for key, value in sorted(first_touch.items())
-        if text(value) and _URL_PART.fullmatch(key)
+        if value and type(value) is str and not value.isspace() and _part_name(key)
     ]
-    return {"url": extension_url("first-touch"), "extension": parts} if parts else None
+    return {"url": _FIRST_TOUCH_URL, "extension": parts} if parts else None
 
 
 def telecom(row: Row) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    if text(row.get("phone")):
-        out.append({"system": "phone", "value": row["phone"], "use": "mobile"})
-    if text(row.get("email")):
-        out.append({"system": "email", "value": row["email"], "use": "home"})
-    handle = row.get("instagram_handle")
-    if handle and type(handle) is str and handle.split() == [handle]:  # a URL has no spaces
-        out.append({"system": "url", "value": f"https://www.instagram.com/{row['instagram_handle']}"})
+    get = row.get
+    phone, email, handle = get("phone"), get("email"), get("instagram_handle")
+    if phone and not phone.isspace():
+        out.append({"system": "phone", "value": phone, "use": "mobile"})
+    if email and not email.isspace():
+        out.append({"system": "email", "value": email, "use": "home"})
+    if handle and handle.split() == [handle]:  # a URL has no spaces
+        out.append({"system": "url", "value": f"https://www.instagram.com/{handle}"})
     return out
 
 
 def patient(row: Row, ctx: ExportContext) -> list[Resource]:
+    get = row.get
     pid = row["id"]
     res = start("Patient", row)
-    identifiers = [{"system": sid("patient"), "value": pid}]
-    if text(row.get("external_ref")):
-        identifiers.append({"system": sid("external-ref"), "value": row["external_ref"]})
-    if text(row.get("instagram_id")):
-        identifiers.append({"system": sid("instagram-scoped-id"), "value": row["instagram_id"]})
+    identifiers = [{"system": _SID_PATIENT, "value": pid}]
+    value = get("external_ref")
+    if value and not value.isspace():
+        identifiers.append({"system": _SID_EXTERNAL, "value": value})
+    value = get("instagram_id")
+    if value and not value.isspace():
+        identifiers.append({"system": _SID_INSTAGRAM, "value": value})
     res["identifier"] = identifiers
-    res["active"] = not row.get("deleted")
+    res["active"] = not get("deleted")
     names: list[dict[str, Any]] = []
     official: dict[str, Any] = {"use": "official"}
-    if text(row.get("last_name")):
-        official["family"] = row["last_name"]
-    if text(row.get("first_name")):
-        official["given"] = [row["first_name"]]
+    value = get("last_name")
+    if value and not value.isspace():
+        official["family"] = value
+    value = get("first_name")
+    if value and not value.isspace():
+        official["given"] = [value]
     if len(official) > 1:
         names.append(official)
-    if text(row.get("preferred_name")):
-        names.append({"use": "usual", "given": [row["preferred_name"]]})
+    value = get("preferred_name")
+    if value and not value.isspace():
+        names.append({"use": "usual", "given": [value]})
     if names:
         res["name"] = names
     contact = telecom(row)
     if contact:
         res["telecom"] = contact
-    g = gender(row.get("sex"))
+    g = gender(get("sex"))
     if g:
         res["gender"] = g
-    if row.get("date_of_birth"):
+    if get("date_of_birth"):
         res["birthDate"] = row["date_of_birth"]
-    addr = address(row.get("address"), use="home")
+    addr = address(get("address"), use="home")
     if addr:
         res["address"] = [addr]
-    if row.get("merged_into"):
+    if get("merged_into"):
         res["link"] = [{"other": {"reference": f"Patient/{row['merged_into']}"}, "type": "replaced-by"}]
 
-    ext = consent_extensions(row.get("consents"))
-    if text(row.get("pronouns")):
-        ext.append(extension("pronouns", "String", row["pronouns"]))
-    tz = fhir_code(row.get("timezone"))
+    ext = consent_extensions(get("consents"))
+    value = get("pronouns")
+    if value and not value.isspace():
+        ext.append({"url": _PRONOUNS_URL, "valueString": value})
+    tz = fhir_code(get("timezone"))
     if tz:
         ext.append({"url": TIMEZONE_EXTENSION, "valueCode": tz})
-    for tag in row.get("tags") or ():
-        if text(tag):
-            ext.append(extension("client-tag", "String", tag))
-    if row.get("vip"):
-        ext.append(extension("vip", "Boolean", True))
-    if text(row.get("notes")):
-        ext.append(extension("client-note", "String", row["notes"]))
-    touch = first_touch_extension(row.get("first_touch"))
+    tags = get("tags")
+    if tags:
+        for tag in tags:
+            if text(tag):
+                ext.append({"url": _TAG_URL, "valueString": tag})
+    if get("vip"):
+        ext.append(_VIP)
+    value = get("notes")
+    if value and not value.isspace():
+        ext.append({"url": _NOTE_URL, "valueString": value})
+    touch = first_touch_extension(get("first_touch"))
     if touch:
         ext.append(touch)
     if ext:
