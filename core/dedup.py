@@ -119,10 +119,15 @@ def identity(
 def identity_of(record: Mapping[str, Any], *, region: str = "US") -> Identity:
     """The identity of a stored client record (a ``patient`` row's fields)."""
     return identity(
-        first_name=record.get("first_name"), last_name=record.get("last_name"),
-        date_of_birth=record.get("date_of_birth"), phone=record.get("phone"), email=record.get("email"),
-        email_key=record.get("email_key"), instagram_id=record.get("instagram_id"),
-        instagram_handle=record.get("instagram_handle"), region=region,
+        first_name=record.get("first_name"),
+        last_name=record.get("last_name"),
+        date_of_birth=record.get("date_of_birth"),
+        phone=record.get("phone"),
+        email=record.get("email"),
+        email_key=record.get("email_key"),
+        instagram_id=record.get("instagram_id"),
+        instagram_handle=record.get("instagram_handle"),
+        region=region,
     )
 
 
@@ -167,8 +172,12 @@ def compare(new: Identity, old: Identity) -> Verdict | None:
 def _contradicted(new: Identity, old: Identity) -> bool:
     """Do the two records hold different values of a stronger key (a phone, an email, an Instagram
     account both have)? Then the same name and birthday is not enough to be sure."""
-    pairs = ((new.phone, old.phone), (new.email_key, old.email_key), (new.instagram_id, old.instagram_id),
-             (new.instagram_handle, old.instagram_handle))
+    pairs = (
+        (new.phone, old.phone),
+        (new.email_key, old.email_key),
+        (new.instagram_id, old.instagram_id),
+        (new.instagram_handle, old.instagram_handle),
+    )
     return any(a and b and a != b for a, b in pairs)
 
 
@@ -203,9 +212,16 @@ def matches(new: Identity, candidates: Iterable[tuple[K, Identity]]) -> list[Mat
 
 
 def _keys(ident: Identity) -> list[tuple[str, Any]]:
-    keys: list[tuple[str, Any]] = [(k, v) for k, v in (
-        ("phone", ident.phone), ("email", ident.email_key), ("instagram_id", ident.instagram_id),
-        ("instagram_handle", ident.instagram_handle)) if v]
+    keys: list[tuple[str, Any]] = [
+        (k, v)
+        for k, v in (
+            ("phone", ident.phone),
+            ("email", ident.email_key),
+            ("instagram_id", ident.instagram_id),
+            ("instagram_handle", ident.instagram_handle),
+        )
+        if v
+    ]
     if ident.named:
         keys.append(("name", (ident.first_name, ident.last_name)))
     return keys

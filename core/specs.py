@@ -172,5 +172,8 @@ def entity(
 
 #: Every clinic-owned kind's first field: the clinic, set at creation and never changed.
 CLINIC_ID = field(
-    "clinic_id", FieldType.ID, owner=Ownership.INSERT_ONLY, reason="A record cannot be moved to another clinic."
+    "clinic_id",
+    FieldType.ID,
+    owner=Ownership.INSERT_ONLY,
+    reason="A record cannot be moved to another clinic.",
 )

@@ -50,8 +50,7 @@ APPOINTMENT = entity(
             default=False,
             owner=Ownership.SERVER,
             reason=(
-                "Whether a booking is confirmed is decided by the clinic server when it "
-                "checks the calendar."
+                "Whether a booking is confirmed is decided by the clinic server when it checks the calendar."
             ),
         ),
     ],
