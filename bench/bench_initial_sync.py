@@ -96,6 +96,7 @@ def _one(tmp: Path, backend: str, database_url: str | None) -> tuple[str, bool]:
         try:
             with desk.store.session() as s:
                 from sqlalchemy import text
+
                 from app.db.models import SYNCABLE_MODELS
                 rows = 0
                 for table in SYNCABLE_MODELS:
