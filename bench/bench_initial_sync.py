@@ -125,14 +125,14 @@ def main() -> int:
             parts.append(part)
             ok &= good
         if "postgresql" in BACKENDS:
-            with S.fresh_postgres() as pg_url:
-                if pg_url is None:
-                    parts.append("postgresql MISSING: 127.0.0.1:5432 unreachable")
-                    ok = False
-                else:
-                    part, good = _one(tmp, "postgresql", pg_url)
-                    parts.append(part)
-                    ok &= good
+
+            def on_postgres(url: str) -> tuple[list[str], bool]:
+                part, good = _one(tmp, "postgresql", url)
+                return [part], good
+
+            lines, good = S.on_fresh_postgres(on_postgres)
+            parts += lines
+            ok &= good
     print(f"initial_sync_{PATIENTS}: " + "; ".join(parts) + f" (target >= {TARGET_RPS:,} rows/s and <= "
           f"{TARGET_FLOOR_RATIO:.0f}x the floor); " + load())
     return 0 if ok else 1

@@ -156,14 +156,9 @@ def main() -> int:
             tempfile.TemporaryDirectory(prefix="glowdesk-bench-ingest-") as tmp:
         twilio.url, graph.url = t_standin.url, g_standin.url
         if "postgresql" in BACKENDS:
-            with S.fresh_postgres() as pg_url:
-                if pg_url is None:
-                    parts.append("postgresql MISSING: 127.0.0.1:5432 unreachable")
-                    ok = False
-                else:
-                    lines, good = run("postgresql", pg_url, twilio, graph, Path(tmp))
-                    parts += lines
-                    ok &= good
+            lines, good = S.on_fresh_postgres(lambda url: run("postgresql", url, twilio, graph, Path(tmp)))
+            parts += lines
+            ok &= good
         if "sqlite" in BACKENDS:
             lines, good = run("sqlite", None, twilio, graph, Path(tmp))
             parts += lines
