@@ -200,32 +200,32 @@ def search(ctx: Ctx, text: str, *, limit: int = 50) -> list[SearchHit]:
     ]
 
 
-def find_by_phone(ctx: Ctx, phones: Iterable[str]) -> dict[str, str]:
-    """{phone: patient id} for those of ``phones`` already on a live patient."""
-    wanted = list(set(phones))
-    found: dict[str, str] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for pid, phone in ctx.session.execute(
-            select(Patient.id, Patient.phone).where(Patient.phone.in_(chunk), Patient.deleted.is_(False))
-        ):
-            if phone is not None:
-                found[phone] = pid
-    return found
+_IDENTITY_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email_key", "instagram_id",
+                     "instagram_handle")
 
 
-def find_by_email_key(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
-    wanted = list(set(keys))
-    found: dict[str, str] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for pid, key in ctx.session.execute(
-            select(Patient.id, Patient.email_key).where(
-                Patient.email_key.in_(chunk), Patient.deleted.is_(False)
-            )
-        ):
-            if key is not None:
-                found[key] = pid
+def identity_candidates(
+    ctx: Ctx,
+    *,
+    phones: Iterable[str] = (),
+    email_keys: Iterable[str] = (),
+    instagram_ids: Iterable[str] = (),
+    handles: Iterable[str] = (),
+    last_names: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Live patients sharing any of these keys (last names ignoring case), for
+    :func:`core.dedup.decide`: ``{id: {first_name, last_name, date_of_birth, phone, ...}}``, the
+    matches of each key oldest first, keys in the rule's order."""
+    cols = [getattr(Patient, c) for c in _IDENTITY_COLUMNS]
+    found: dict[str, dict[str, Any]] = {}
+    for column, values in ((Patient.phone, phones), (Patient.email_key, email_keys),
+                           (Patient.instagram_id, instagram_ids), (Patient.instagram_handle, handles),
+                           (sa.func.lower(Patient.last_name), [v.lower() for v in last_names])):
+        wanted = sorted(set(values))
+        for i in range(0, len(wanted), 500):
+            stmt = select(Patient.id, *cols).where(column.in_(wanted[i : i + 500]), Patient.deleted.is_(False))
+            for row in ctx.session.execute(stmt.order_by(Patient.created_at, Patient.id)):
+                found.setdefault(row[0], dict(zip(_IDENTITY_COLUMNS, row[1:], strict=True)))
     return found
 
 
