@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest schema revision this code knows (a test checks it is Alembic's single head).
 #: A database already there is opened without loading Alembic at all (quick commands).
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0010"
 #: Execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
 _WRITE = "glowdesk_write"
 

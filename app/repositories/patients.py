@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -118,6 +118,33 @@ def reindex(ctx: Ctx, patient_ids: Iterable[str], *, new: Iterable[str] = ()) ->
             {"patient_id": r.id, **index_row(**{f: getattr(r, f) for f in SEARCH_FIELDS})} for r in live
         ]
         _flush_index(ctx, batch)
+
+
+_INDEX_INSERT = (
+    "INSERT INTO patient_search(patient_id, names, phones, emails, handles) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def write_index(ctx: Ctx, entries: Sequence[dict[str, Any]], *, replace: Sequence[str] = ()) -> None:
+    """Index patients written outside :func:`create` / :func:`update` (pulled rows) from the
+    values in hand: ``entries`` hold ``patient_id`` and the :data:`SEARCH_FIELDS` of the live
+    ones; ``replace`` names patients that may have an entry already (removed first). Plain
+    ``executemany`` statements: a first download indexes a page in one go."""
+    conn = ctx.session.connection()
+    for i in range(0, len(replace), 500):
+        chunk = tuple(replace[i : i + 500])
+        marks = ", ".join("?" for _ in chunk)
+        conn.exec_driver_sql(f"DELETE FROM patient_search WHERE patient_id IN ({marks})", chunk)
+    params = []
+    for e in entries:
+        row = index_row(
+            first_name=e.get("first_name") or "", last_name=e.get("last_name") or "",
+            preferred_name=e.get("preferred_name"), phone=e.get("phone"), email=e.get("email"),
+            instagram_handle=e.get("instagram_handle"),
+        )
+        params.append((e["patient_id"], row["names"], row["phones"], row["emails"], row["handles"]))
+    if params:
+        conn.exec_driver_sql(_INDEX_INSERT, params)
 
 
 def update(ctx: Ctx, patient: Patient, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
