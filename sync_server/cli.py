@@ -249,6 +249,30 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    import time
+    from pathlib import Path
+
+    from sync_server.export import service as export
+
+    name = args.staff or os.environ.get("GLOWDESK_STAFF")
+    pin = args.pin or os.environ.get("GLOWDESK_PIN")
+    if not name or not pin:
+        raise CommandError(
+            "Exporting a clinic's data needs one of its owners: give their name and PIN with --staff NAME "
+            "--pin PIN (or GLOWDESK_STAFF and GLOWDESK_PIN)."
+        )
+    started = time.monotonic()
+    with _database(settings) as db:
+        manifest = export.export_clinic(db, slug=args.clinic, staff_name=name, pin=pin, out=Path(args.out),
+                                        now=SystemClock().now())
+    _emit({"clinic": args.clinic, "out": str(Path(args.out).expanduser().absolute()),
+           "resources": manifest.resources, "counts": manifest.counts, "csv_rows": manifest.csv_rows,
+           "seconds": round(time.monotonic() - started, 2)})
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -335,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Verify a clinic's audit chain; exits 1 when it is broken.")
     v.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     v.set_defaults(func=cmd_audit_verify)
+
+    p = add("export", cmd_export, "Export a clinic's data (FHIR R4 NDJSON, CSV and a manifest with counts and "
+            "SHA-256 checksums) into a new or empty folder, in the name of one of its owners; audited.")
+    p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the export")
+    p.add_argument("--staff", metavar="NAME", help="the owner's name (or GLOWDESK_STAFF)")
+    p.add_argument("--pin", metavar="PIN", help="the owner's PIN (or GLOWDESK_PIN)")
 
     p = sub.add_parser("integrations", help="Connect a clinic to Twilio and Meta.",
                        description="Connect a clinic to Twilio and Meta (see docs/integrations.md).")

@@ -14,20 +14,12 @@ from app.repositories.context import Actor
 from app.repositories.uow import unit_of_work
 from core import dedup
 from core.clock import Clock
+from core.consents import CONSENT_PURPOSES
 from core.email import email_match_key, normalize_email
 from core.errors import NotFoundError, ValidationError
 from core.permissions import Permission, require
 from core.phone import normalize_phone
 
-CONSENT_PURPOSES = (
-    "transactional_sms",
-    "marketing_sms",
-    "email",
-    "phone",
-    "photo_clinical",
-    "photo_portal",
-    "photo_marketing",
-)
 _HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 
 

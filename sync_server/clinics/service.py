@@ -220,6 +220,20 @@ def acting_staff(session: Session, *, device: DeviceIdentity, staff_id: str | No
     )
 
 
+def authenticate_staff(session: Session, *, clinic_id: str, display_name: str, pin: str) -> StaffIdentity:
+    """An active staff member of the clinic, by name (case and spacing ignored) and PIN: for
+    commands an operator runs in a staff member's name (the data export). The message never
+    says whether the name or the PIN was wrong."""
+    wanted = " ".join(display_name.split()).casefold()
+    found = [s for s in repository.staff_list(session, clinic_id=clinic_id, active_only=True)
+             if " ".join(s.display_name.split()).casefold() == wanted]
+    staff = found[0] if len(found) == 1 else None
+    if staff is None or not security.verify_pin(staff.pin_hash, pin):
+        raise Unauthenticated("That name and PIN do not match an active staff member of this clinic.")
+    return StaffIdentity(id=staff.id, clinic_id=staff.clinic_id, display_name=staff.display_name,
+                         role=Role(staff.role))
+
+
 # --- enrollment ------------------------------------------------------------------------------
 
 

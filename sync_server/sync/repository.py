@@ -5,14 +5,14 @@ PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from sync_server.db import insert_ignore
+from sync_server.db import insert_ignore, utc_text
 from sync_server.sync.models import AppointmentSlot, ClinicSyncState, SyncConflict, SyncMutation, SyncRow
 
 
@@ -200,3 +200,20 @@ def overlapping_slots(
         .order_by(AppointmentSlot.held_from)
         .limit(5)
     ).scalars().all()
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def stream_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[Any]:
+    """Every row of one entity of the clinic, deleted ones included, in id order, streamed:
+    ``(id, version, deleted, data as JSON text, created_at, updated_at as UTC text)`` (the data
+    export)."""
+    result = session.execute(
+        select(SyncRow.id, SyncRow.version, SyncRow.deleted, cast(SyncRow.data, Text),
+               utc_text(session, SyncRow.created_at), utc_text(session, SyncRow.updated_at))
+        .where(SyncRow.clinic_id == clinic_id, SyncRow.entity == entity)
+        .order_by(SyncRow.id)
+        .execution_options(yield_per=2000)
+    )
+    yield from result

@@ -18,6 +18,7 @@ whole push, so a push is applied entirely or not at all, apart from per-mutation
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import HybridLogicalClock
 from core.errors import PermissionDenied
+from core.export.jsonio import loads as load_json
 from core.ids import new_id
 from core.merge import MergeOutcome, RowState, merge_update
 from core.permissions import Role, has_permission
@@ -404,3 +406,21 @@ def slow_change(r: Any, meta: dict[str, Any] | None) -> Change:
     data = orjson.loads(data_text) if isinstance(data_text, str) else data_text
     state = RowState.from_stored(entity, entity_id, version=version, hlc=hlc, deleted=deleted, data=data, meta=meta)
     return state.to_change(seq, created_at=iso_text(created_at), updated_at=iso_text(updated_at))
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[dict[str, Any]]:
+    """Every row of one entity in wire form (its data fields plus ``id``, ``version``,
+    ``deleted``, ``created_at`` and ``updated_at``) for :mod:`core.export`, in id order."""
+    for row_id, version, deleted, data, created_at, updated_at in repository.stream_rows(
+        session, clinic_id=clinic_id, entity=entity
+    ):
+        row: dict[str, Any] = load_json(data) if data else {}
+        row["id"] = row_id
+        row["version"] = version
+        row["deleted"] = bool(deleted)
+        row["created_at"] = created_at
+        row["updated_at"] = updated_at
+        yield row
