@@ -263,6 +263,32 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.services.export import export_data
+
+    ws = _open(args)
+    try:
+        clinic = ws.require_clinic()
+        actor = _actor(ws, args, changes_data=False)
+        if not actor.staff_id:
+            raise CommandError(
+                "Exporting the clinic's data needs its owner: say who you are with --staff NAME --pin PIN "
+                "(or GLOWDESK_STAFF and GLOWDESK_PIN)."
+            )
+        started = time.perf_counter()
+        manifest = export_data(ws.store, actor=actor, clinic=clinic, out=Path(args.out))
+        took = time.perf_counter() - started
+    finally:
+        ws.close()
+    if args.json:
+        print(json.dumps(manifest.as_dict(), indent=2))
+    else:
+        print(f"exported {clinic.name}: {manifest.resources:,} FHIR resources in {len(manifest.output)} NDJSON "
+              f"files and {len(manifest.csv)} CSV files to {Path(args.out).expanduser()} ({took:.1f} s); "
+              "manifest.json lists counts and SHA-256 checksums")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -312,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="sync once, print a one-line summary and exit")
     staff_opts(p)
     p.set_defaults(func=cmd_sync)
+
+    p = sub.add_parser("export", help="export the clinic's data (FHIR NDJSON, CSV, manifest) into a new folder; owners only")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the export")
+    p.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    staff_opts(p)
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("status", help="what this workstation holds and its sync state")
     p.add_argument("--json", action="store_true")

@@ -59,6 +59,15 @@ def fresh_postgres() -> Iterator[str | None]:
         admin.close()
 
 
+def on_fresh_postgres(run: Callable[[str], tuple[list[str], bool]]) -> tuple[list[str], bool]:
+    """``run(database_url)`` on a throwaway PostgreSQL database: (result parts, targets met); a
+    missing PostgreSQL is a miss that says so."""
+    with fresh_postgres() as pg_url:
+        if pg_url is None:
+            return ["postgresql MISSING: 127.0.0.1:5432 unreachable"], False
+        return run(pg_url)
+
+
 def blast(url: str, requests: list[tuple[bytes, dict[str, str]]], *, senders: int) -> tuple[float, list[int]]:
     """POST (or GET when the body is empty) every request with ``senders`` concurrent senders;
     (seconds, status codes)."""

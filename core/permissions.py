@@ -53,6 +53,8 @@ class Permission(StrEnum):
     STAFF_MANAGE = "staff.manage"
     DEVICE_MANAGE = "device.manage"
     AUDIT_VIEW = "audit.view"
+    #: export the clinic's whole data set (FHIR and CSV, in clear): owners only
+    DATA_EXPORT = "data.export"
 
 
 P = Permission

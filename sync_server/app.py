@@ -33,6 +33,7 @@ from sync_server.patients import endpoints as patient_endpoints
 from sync_server.settings import Settings
 from sync_server.sync import endpoints as sync_endpoints
 from sync_server.sync.live import LiveHub
+from sync_server.web import endpoints as web_endpoints
 from sync_server.webhooks import endpoints as webhook_endpoints
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,7 @@ def create_app(
     app.include_router(api)
     app.include_router(webhook_endpoints.router)
     app.include_router(form_endpoints.router)
+    app.include_router(web_endpoints.router)
     return app
 
 

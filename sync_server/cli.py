@@ -9,65 +9,33 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 import pydantic
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
 
 from core.clock import SystemClock
 from core.errors import GlowdeskError
 from core.permissions import Role
+from sync_server import commands
 from sync_server.audit import service as audit
 from sync_server.clinics import service as clinics
-from sync_server.db import SCHEMA_HEAD, Database
+from sync_server.db import Database
 from sync_server.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-class CommandError(Exception):
-    """A command cannot do what was asked; the message is the one line the operator sees."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def _emit(data: dict[str, Any]) -> None:
-    print(json.dumps(data, default=str))
-
-
-@contextmanager
-def _database(settings: Settings, *, migrate: bool = False) -> Iterator[Database]:
-    """An open database at the current schema (the embedded SQLite one is migrated on demand)."""
-    db = Database(settings)
-    try:
-        if migrate or settings.is_sqlite:
-            db.upgrade()
-        else:
-            current, expected = db.current_revision(), SCHEMA_HEAD
-            if current != expected:
-                raise CommandError(
-                    f"The database schema is at {current or 'nothing'}, this server needs {expected}:"
-                    " run `python -m sync_server migrate` first."
-                )
-        yield db
-    finally:
-        db.dispose()
-
-
-@contextmanager
-def _clinic_transaction(settings: Settings, slug: str) -> Iterator[tuple[Session, str]]:
-    with _database(settings) as db, db.transaction(write=True) as session:
-        clinic = clinics.open_clinic(session, slug=slug)
-        yield session, clinic.id
+# The shared helpers of every command (the contexts' own commands, such as ``lead-routing``, use
+# them too, from sync_server.commands: they sit below the contexts, this module above them).
+CommandError = commands.CommandError
+_emit = commands.emit
+_database = commands.database
+_clinic_transaction = commands.clinic_transaction
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -281,6 +249,30 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    import time
+    from pathlib import Path
+
+    from sync_server.export import service as export
+
+    name = args.staff or os.environ.get("GLOWDESK_STAFF")
+    pin = args.pin or os.environ.get("GLOWDESK_PIN")
+    if not name or not pin:
+        raise CommandError(
+            "Exporting a clinic's data needs one of its owners: give their name and PIN with --staff NAME "
+            "--pin PIN (or GLOWDESK_STAFF and GLOWDESK_PIN)."
+        )
+    started = time.monotonic()
+    with _database(settings) as db:
+        manifest = export.export_clinic(db, slug=args.clinic, staff_name=name, pin=pin, out=Path(args.out),
+                                        now=SystemClock().now())
+    _emit({"clinic": args.clinic, "out": str(Path(args.out).expanduser().absolute()),
+           "resources": manifest.resources, "counts": manifest.counts, "csv_rows": manifest.csv_rows,
+           "seconds": round(time.monotonic() - started, 2)})
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -367,6 +359,13 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Verify a clinic's audit chain; exits 1 when it is broken.")
     v.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
     v.set_defaults(func=cmd_audit_verify)
+
+    p = add("export", cmd_export, "Export a clinic's data (FHIR R4 NDJSON, CSV and a manifest with counts and "
+            "SHA-256 checksums) into a new or empty folder, in the name of one of its owners; audited.")
+    p.add_argument("--clinic", required=True, metavar="SLUG", help="the clinic's slug")
+    p.add_argument("--out", required=True, metavar="DIR", help="a new or empty folder for the export")
+    p.add_argument("--staff", metavar="NAME", help="the owner's name (or GLOWDESK_STAFF)")
+    p.add_argument("--pin", metavar="PIN", help="the owner's PIN (or GLOWDESK_PIN)")
 
     p = sub.add_parser("integrations", help="Connect a clinic to Twilio and Meta.",
                        description="Connect a clinic to Twilio and Meta (see docs/integrations.md).")

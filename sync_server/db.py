@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import String, create_engine, event, func, inspect, literal, text, type_coerce
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest schema revision this code knows (a test checks it is Alembic's single head).
 #: A database already there is opened without loading Alembic at all (quick commands).
-SCHEMA_HEAD = "0007"
+SCHEMA_HEAD = "0010"
 #: Execution option that makes a SQLite transaction begin with ``BEGIN IMMEDIATE``.
 _WRITE = "glowdesk_write"
 
@@ -186,3 +186,13 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> None:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         session.execute(sqlite_insert(table).values(**values).on_conflict_do_nothing())
+
+
+def utc_text(session: Session, column: Any) -> Any:
+    """A timestamp column read as its wire text (``2026-11-22T13:53:35.123456Z``), formatted by
+    the database: reading a whole table (the data export) without a Python datetime per value.
+    SQLite stores ``YYYY-MM-DD HH:MM:SS.ffffff`` (UTC, always with microseconds)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    raw = type_coerce(column, String)
+    return func.substr(raw, 1, 10) + literal("T") + func.substr(raw, 12) + literal("Z")

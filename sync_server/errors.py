@@ -23,3 +23,17 @@ class DeviceRevoked(Unauthenticated):
 
 class EnrollmentCodeRefused(Unauthenticated):
     code = "enrollment_code_refused"
+
+
+class Refused(Exception):
+    """The server will not take a pushed change; ``reason`` is the sentence for the front desk.
+
+    Raised by a decider (:mod:`sync_server.sync.decisions`) before it writes anything: the
+    mutation is then ``rejected`` with the sentence and nothing of it is stored. It lives here so
+    that a context below sync (clinics) can refuse without importing sync.
+    """
+
+    def __init__(self, reason: str, code: str = "refused") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code

@@ -82,16 +82,3 @@ class ClinicOwned:
     def clinic_id(cls) -> Mapped[str]:  # noqa: N805 - declared_attr receives the class
         return clinic_id_column()
 
-
-def load_all_models() -> MetaData:
-    """Import every context's models so that ``Base.metadata`` is complete (Alembic, tests)."""
-    import sync_server.audit.models  # noqa: F401
-    import sync_server.clinics.models  # noqa: F401
-    import sync_server.integrations.models  # noqa: F401
-    import sync_server.jobs.models  # noqa: F401
-    import sync_server.messaging.models  # noqa: F401
-    import sync_server.patients.models  # noqa: F401
-    import sync_server.sync.models  # noqa: F401
-    import sync_server.webhooks.models  # noqa: F401
-
-    return Base.metadata

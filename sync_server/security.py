@@ -18,6 +18,7 @@ import hmac
 import secrets
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
 from core.errors import ValidationError
 
@@ -65,3 +66,13 @@ def hash_pin(pin: str) -> str:
     if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
         raise ValidationError("A PIN is 4 to 12 digits.", field="pin")
     return PasswordHasher().hash(pin)
+
+
+def verify_pin(pin_hash: str | None, pin: str) -> bool:
+    """Whether ``pin`` matches a staff member's argon2 hash (False for a missing or bad hash)."""
+    if not pin_hash or not isinstance(pin, str):
+        return False
+    try:
+        return PasswordHasher().verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False

@@ -37,3 +37,27 @@ def memory_keyring(monkeypatch: pytest.MonkeyPatch) -> MemoryKeyring:
     monkeypatch.delenv("GLOWDESK_KEY_FILE", raising=False)
     monkeypatch.delenv("GLOWDESK_HOME", raising=False)
     return backend
+
+
+# --- web pages in headless Chromium ------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's headless Chromium through Playwright (skipped when it is not installed)."""
+    from tests import browser as web
+
+    if not web.CHROMIUM.exists():
+        pytest.skip("headless Chromium is not installed (apt-get install chromium; CI's .ci/run installs it)")
+    with web.launch() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="session")
+def axe():  # type: ignore[no-untyped-def]
+    """``axe(page)``: the serious and critical accessibility violations of a page."""
+    from tests import browser as web
+
+    if not web.AXE.exists():
+        pytest.skip("axe-core is not installed (make installs it from the npm registry into .venv/npm)")
+    return web.axe_violations

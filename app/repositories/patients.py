@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +120,33 @@ def reindex(ctx: Ctx, patient_ids: Iterable[str], *, new: Iterable[str] = ()) ->
         _flush_index(ctx, batch)
 
 
+_INDEX_INSERT = (
+    "INSERT INTO patient_search(patient_id, names, phones, emails, handles) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+def write_index(ctx: Ctx, entries: Sequence[dict[str, Any]], *, replace: Sequence[str] = ()) -> None:
+    """Index patients written outside :func:`create` / :func:`update` (pulled rows) from the
+    values in hand: ``entries`` hold ``patient_id`` and the :data:`SEARCH_FIELDS` of the live
+    ones; ``replace`` names patients that may have an entry already (removed first). Plain
+    ``executemany`` statements: a first download indexes a page in one go."""
+    conn = ctx.session.connection()
+    for i in range(0, len(replace), 500):
+        chunk = tuple(replace[i : i + 500])
+        marks = ", ".join("?" for _ in chunk)
+        conn.exec_driver_sql(f"DELETE FROM patient_search WHERE patient_id IN ({marks})", chunk)
+    params = []
+    for e in entries:
+        row = index_row(
+            first_name=e.get("first_name") or "", last_name=e.get("last_name") or "",
+            preferred_name=e.get("preferred_name"), phone=e.get("phone"), email=e.get("email"),
+            instagram_handle=e.get("instagram_handle"),
+        )
+        params.append((e["patient_id"], row["names"], row["phones"], row["emails"], row["handles"]))
+    if params:
+        conn.exec_driver_sql(_INDEX_INSERT, params)
+
+
 def update(ctx: Ctx, patient: Patient, changes: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     diff = rows.update(ctx, patient, changes)
     if diff:
@@ -173,32 +200,32 @@ def search(ctx: Ctx, text: str, *, limit: int = 50) -> list[SearchHit]:
     ]
 
 
-def find_by_phone(ctx: Ctx, phones: Iterable[str]) -> dict[str, str]:
-    """{phone: patient id} for those of ``phones`` already on a live patient."""
-    wanted = list(set(phones))
-    found: dict[str, str] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for pid, phone in ctx.session.execute(
-            select(Patient.id, Patient.phone).where(Patient.phone.in_(chunk), Patient.deleted.is_(False))
-        ):
-            if phone is not None:
-                found[phone] = pid
-    return found
+_IDENTITY_COLUMNS = ("first_name", "last_name", "date_of_birth", "phone", "email_key", "instagram_id",
+                     "instagram_handle")
 
 
-def find_by_email_key(ctx: Ctx, keys: Iterable[str]) -> dict[str, str]:
-    wanted = list(set(keys))
-    found: dict[str, str] = {}
-    for i in range(0, len(wanted), 500):
-        chunk = wanted[i : i + 500]
-        for pid, key in ctx.session.execute(
-            select(Patient.id, Patient.email_key).where(
-                Patient.email_key.in_(chunk), Patient.deleted.is_(False)
-            )
-        ):
-            if key is not None:
-                found[key] = pid
+def identity_candidates(
+    ctx: Ctx,
+    *,
+    phones: Iterable[str] = (),
+    email_keys: Iterable[str] = (),
+    instagram_ids: Iterable[str] = (),
+    handles: Iterable[str] = (),
+    last_names: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
+    """Live patients sharing any of these keys (last names ignoring case), for
+    :func:`core.dedup.decide`: ``{id: {first_name, last_name, date_of_birth, phone, ...}}``, the
+    matches of each key oldest first, keys in the rule's order."""
+    cols = [getattr(Patient, c) for c in _IDENTITY_COLUMNS]
+    found: dict[str, dict[str, Any]] = {}
+    for column, values in ((Patient.phone, phones), (Patient.email_key, email_keys),
+                           (Patient.instagram_id, instagram_ids), (Patient.instagram_handle, handles),
+                           (sa.func.lower(Patient.last_name), [v.lower() for v in last_names])):
+        wanted = sorted(set(values))
+        for i in range(0, len(wanted), 500):
+            stmt = select(Patient.id, *cols).where(column.in_(wanted[i : i + 500]), Patient.deleted.is_(False))
+            for row in ctx.session.execute(stmt.order_by(Patient.created_at, Patient.id)):
+                found.setdefault(row[0], dict(zip(_IDENTITY_COLUMNS, row[1:], strict=True)))
     return found
 
 

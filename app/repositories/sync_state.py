@@ -126,6 +126,15 @@ def put_row_conflicts(ctx: Ctx, entity: str, entity_id: str, conflicts: list[dic
         row.value = conflicts
 
 
+def conflict_keys(ctx: Ctx) -> set[str]:
+    """The ``conflicts_key`` of every row with stored conflicts (a range of the settings key)."""
+    upper = CONFLICTS_PREFIX[:-1] + chr(ord(CONFLICTS_PREFIX[-1]) + 1)
+    found = ctx.session.execute(
+        sa.select(LocalSetting.key).where(LocalSetting.key >= CONFLICTS_PREFIX, LocalSetting.key < upper)
+    ).scalars()
+    return set(found)
+
+
 def drop_conflicts_of(ctx: Ctx, keys: list[str]) -> None:
     """Remove the stored conflicts of these rows (``conflicts_key`` values) in one statement."""
     for i in range(0, len(keys), 500):

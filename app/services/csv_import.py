@@ -32,8 +32,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import select
-
 from app.db.models import Patient
 from app.db.store import Store
 from app.db.types import iso_utc
@@ -42,6 +40,7 @@ from app.repositories import patients as repo
 from app.repositories.context import Actor, Ctx
 from app.repositories.uow import system_actor, unit_of_work
 from app.services.patients import FieldErrors, validate
+from core import dedup
 from core.errors import GlowdeskError, ValidationError
 from core.permissions import Permission, require
 from core.phone import try_normalize_phone
@@ -1011,19 +1010,31 @@ def plan_import(
                       planned_at=now)
 
 
+#: how a duplicate's report names the detail it shares (core.dedup's keys)
+_SHARED = {"phone": "phone number", "email": "email address", "instagram": "Instagram account",
+           "name_and_birthday": "name and date of birth", "same_name": "name"}
+
+
 def _deduplicate(ctx: Ctx, candidates: list[PlannedRow], report: ImportReport) -> list[PlannedRow]:
-    """Drop rows matching a live patient (phone, then email) or an earlier row of the file;
-    report each with what it matches. Never merges."""
-    existing_phone = repo.find_by_phone(ctx, [r.fields["phone"] for r in candidates if r.fields.get("phone")])
-    existing_email = repo.find_by_email_key(
-        ctx, [r.fields["email_key"] for r in candidates if r.fields.get("email_key")])
-    names = _names(ctx, set(existing_phone.values()) | set(existing_email.values()))
-    seen_phone: dict[str, int] = {}
-    seen_email: dict[str, int] = {}
+    """Drop rows that are surely a live patient or an earlier row of the file, by the one rule
+    (:func:`core.dedup.decide`: phone, email, Instagram, name and date of birth); report each with
+    what it matches. Never merges. A row that is only possibly the same person (the same name,
+    not enough else in common to be sure) is imported with a note naming the other record."""
+    new = [(row, dedup.identity_of(row.fields)) for row in candidates]
+    existing = repo.identity_candidates(
+        ctx, phones=[i.phone for _, i in new if i.phone], email_keys=[i.email_key for _, i in new if i.email_key],
+        instagram_ids=[i.instagram_id for _, i in new if i.instagram_id],
+        handles=[i.instagram_handle for _, i in new if i.instagram_handle],
+        last_names=[str(row.fields.get("last_name") or "") for row, i in new if i.named])
+    in_store: dedup.Index[str] = dedup.Index((pid, dedup.identity_of(r)) for pid, r in existing.items())
+    names = {pid: f"{r['first_name']} {r['last_name']}".strip() for pid, r in existing.items()}
+    # every earlier row, skipped or not, is one later rows are compared with (a row sharing
+    # anything with a duplicate is the same person)
+    in_file: dedup.Index[int] = dedup.Index()
     skipped: dict[int, str] = {}  # line → why it was skipped ("existing" or "duplicate")
     keep: list[PlannedRow] = []
 
-    def in_file(what: str, earlier: int) -> str:
+    def in_file_text(what: str, earlier: int) -> str:
         why = skipped.get(earlier)
         if why == "existing":
             return (f"Same {what} as line {earlier} of this file, which is already a client in "
@@ -1033,53 +1044,36 @@ def _deduplicate(ctx: Ctx, candidates: list[PlannedRow], report: ImportReport) -
                     "duplicate. Not imported.")
         return f"Same {what} as line {earlier} of this file. Only the first one (line {earlier}) is imported."
 
-    for row in candidates:
-        phone = row.fields.get("phone")
-        key = row.fields.get("email_key")
+    for row, ident in new:
+        stored, earlier = in_store.decide(ident), in_file.decide(ident)
+        in_file.add(row.line, ident)
         issue: RowIssue | None = None
-        if phone and phone in existing_phone:
-            pid = existing_phone[phone]
+        if stored is not None and stored.verdict.sure:
+            pid = stored.candidate
             issue = RowIssue(row.line, "duplicate",
-                             f"Same phone number as {names.get(pid, 'a client')}, who is already in "
-                             "Glowdesk. Not imported (update that client by hand if needed).",
+                             f"Same {_SHARED[stored.verdict.key]} as {names.get(pid) or 'a client'}, who is already "
+                             "in Glowdesk. Not imported (update that client by hand if needed).",
                              matches_patient_id=pid)
-        elif key and key in existing_email:
-            pid = existing_email[key]
-            issue = RowIssue(row.line, "duplicate",
-                             f"Same email address as {names.get(pid, 'a client')}, who is already in "
-                             "Glowdesk. Not imported (update that client by hand if needed).",
-                             matches_patient_id=pid)
-        elif phone and phone in seen_phone:
-            issue = RowIssue(row.line, "duplicate", in_file("phone number", seen_phone[phone]),
-                             matches_line=seen_phone[phone])
-        elif key and key in seen_email:
-            issue = RowIssue(row.line, "duplicate", in_file("email address", seen_email[key]),
-                             matches_line=seen_email[key])
-        # the first row with a phone or email is the one later rows are compared with, even when
-        # it is skipped itself (a row sharing anything with a duplicate is the same person)
-        if phone:
-            seen_phone.setdefault(phone, row.line)
-        if key:
-            seen_email.setdefault(key, row.line)
+        elif earlier is not None and earlier.verdict.sure:
+            issue = RowIssue(row.line, "duplicate", in_file_text(_SHARED[earlier.verdict.key], earlier.candidate),
+                             matches_line=earlier.candidate)
         if issue is not None:
             skipped[row.line] = "existing" if issue.matches_patient_id else "duplicate"
             report.issues.append(issue)
             continue
+        if stored is not None:
+            report.issues.append(RowIssue(
+                row.line, "warning", f"Same name as {names.get(stored.candidate) or 'a client'}, who is already in "
+                "Glowdesk, but not enough else in common to be sure: imported; check whether they are the "
+                "same person.", matches_patient_id=stored.candidate))
+        elif earlier is not None:
+            report.issues.append(RowIssue(
+                row.line, "warning", f"Same name as line {earlier.candidate} of this file, but not enough else in "
+                "common to be sure: both imported; check whether they are the same person.",
+                matches_line=earlier.candidate))
         keep.append(row)
     report._recount()
     return keep
-
-
-def _names(ctx: Ctx, ids: set[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    wanted = list(ids)
-    for i in range(0, len(wanted), 500):
-        for pid, first, last in ctx.session.execute(
-            select(Patient.id, Patient.first_name, Patient.last_name).where(
-                Patient.id.in_(wanted[i : i + 500]))
-        ):
-            out[pid] = f"{first} {last}".strip() or "a client"
-    return out
 
 
 # --- importing ------------------------------------------------------------------------------------

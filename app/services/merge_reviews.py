@@ -17,10 +17,11 @@ from app.repositories import patients as patient_repo
 from app.repositories import rows
 from app.repositories.context import Actor
 from app.repositories.uow import unit_of_work
-from core.dedup import differing
+from core.dedup import SAME_NAME, SAME_NAME_OTHER_PHONE, differing
 from core.permissions import Permission, require
 
-REASONS = {"same_name_other_phone": "Same name, another mobile number"}
+REASONS = {SAME_NAME_OTHER_PHONE: "Same name, another mobile number",
+           SAME_NAME: "Same name, not enough else in common to be sure"}
 
 
 @dataclass(frozen=True)

@@ -12,21 +12,14 @@ from app.db.store import Store
 from app.repositories import patients as repo
 from app.repositories.context import Actor
 from app.repositories.uow import unit_of_work
+from core import dedup
 from core.clock import Clock
+from core.consents import CONSENT_PURPOSES
 from core.email import email_match_key, normalize_email
 from core.errors import NotFoundError, ValidationError
 from core.permissions import Permission, require
 from core.phone import normalize_phone
 
-CONSENT_PURPOSES = (
-    "transactional_sms",
-    "marketing_sms",
-    "email",
-    "phone",
-    "photo_clinical",
-    "photo_portal",
-    "photo_marketing",
-)
 _HANDLE = re.compile(r"^[A-Za-z0-9._]{1,30}$")
 
 
@@ -135,7 +128,9 @@ def validate(data: dict[str, Any], *, region: str, today: date, partial: bool = 
 class DuplicateCandidate:
     patient_id: str
     name: str
-    reason: str  # "same phone", "same email", "same Instagram", "same name and birthday"
+    reason: str  # core.dedup.KEY_TEXT: "same phone", "same email", "same Instagram", "same name and birthday"...
+    #: False: only possibly the same person (the same name, not enough else in common to be sure)
+    sure: bool = True
 
 
 class PatientService:
@@ -168,37 +163,25 @@ class PatientService:
 
     def duplicates(self, *, actor: Actor, data: dict[str, Any], exclude_id: str | None = None
                    ) -> list[DuplicateCandidate]:
-        """Existing patients that look like the same person (checked while staff type)."""
-        found: list[DuplicateCandidate] = []
+        """Existing patients that look like the same person (checked while staff type), by the
+        one rule (:func:`core.dedup.decide`): sure matches first, then possible ones (the same
+        name, not enough else in common to be sure)."""
+        new = dedup.identity(
+            first_name=clean_name(data.get("first_name")), last_name=clean_name(data.get("last_name")),
+            date_of_birth=_try(lambda: parse_dob(data.get("date_of_birth"), today=self._today())),
+            phone=data.get("phone"), email=data.get("email"),
+            instagram_handle=_try(lambda: clean_handle(data.get("instagram_handle"))), region=self.region,
+        )
         with unit_of_work(self.store, actor) as ctx:
-            from sqlalchemy import func, select
-
-            checks: list[tuple[Any, str]] = []
-            phone = _try(lambda: normalize_phone(data["phone"], self.region)) if data.get("phone") else None
-            email = _try(lambda: email_match_key(data["email"])) if data.get("email") else None
-            handle = _try(lambda: clean_handle(data.get("instagram_handle")))
-            if phone:
-                checks.append((Patient.phone == phone, "same phone"))
-            if email:
-                checks.append((Patient.email_key == email, "same email"))
-            if handle:
-                checks.append((Patient.instagram_handle == handle, "same Instagram"))
-            first, last = clean_name(data.get("first_name")), clean_name(data.get("last_name"))
-            if first and last:
-                cond = (func.lower(Patient.first_name) == first.lower()) & (
-                    func.lower(Patient.last_name) == last.lower())
-                dob = _try(lambda: parse_dob(data.get("date_of_birth"), today=self._today()))
-                checks.append((cond & (Patient.date_of_birth == dob), "same name and birthday") if dob
-                              else (cond, "same name"))
-            seen: set[str] = set()
-            for cond, reason in checks:
-                q = select(Patient.id, Patient.first_name, Patient.last_name).where(
-                    cond, Patient.deleted.is_(False)).limit(5)
-                for pid, fn, ln in ctx.session.execute(q):
-                    if pid != exclude_id and pid not in seen:
-                        seen.add(pid)
-                        found.append(DuplicateCandidate(pid, f"{fn} {ln}".strip(), reason))
-        return found
+            records = repo.identity_candidates(
+                ctx, phones=[new.phone] if new.phone else [], email_keys=[new.email_key] if new.email_key else [],
+                handles=[new.instagram_handle] if new.instagram_handle else [],
+                last_names=[clean_name(data.get("last_name"))] if new.named else [])
+        found = dedup.matches(new, [(pid, dedup.identity_of(r, region=self.region))
+                                    for pid, r in records.items() if pid != exclude_id])
+        return [DuplicateCandidate(m.candidate, f"{records[m.candidate]['first_name']} "
+                                   f"{records[m.candidate]['last_name']}".strip(), m.verdict.text, m.verdict.sure)
+                for m in found]
 
     def create(self, *, actor: Actor, data: dict[str, Any]) -> Patient:
         if actor.role:

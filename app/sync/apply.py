@@ -39,18 +39,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import inspect, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select
 
-from app.db.models import SYNCABLE_MODELS, Clinic, OutboxEntry, Staff, Syncable
-from app.db.types import ISODate, UTCDateTime, iso_utc
-from app.repositories import audit, rows, settings, sync_state
+from app.db.models import SYNCABLE_MODELS, Clinic, OutboxEntry, Staff
+from app.db.types import iso_utc
+from app.repositories import audit, settings, sync_state
 from app.repositories import patients as patient_repo
 from app.repositories.context import Ctx
+from app.sync.rowwriter import datetime_text, writer
 from core.clock import HLCTimestamp
 from core.merge import RowState, rebase
 from core.sync import SERVER_NODE, Change, Conflict, Mutation, MutationResult
@@ -59,7 +59,6 @@ log = logging.getLogger(__name__)
 
 #: HLC of rows written from the enrolment answer, before the server's own copy is pulled
 DIRECTORY_HLC = str(HLCTimestamp(0, 0, SERVER_NODE))
-_UPDATE_BOOKKEEPING = ("version", "hlc", "deleted", "updated_at")
 
 
 @dataclass
@@ -87,79 +86,6 @@ class ApplyReport:
         self.new_patient_ids.extend(other.new_patient_ids)
         self.fresh_entities |= other.fresh_entities
         self.patient_refs |= other.patient_refs
-
-
-# --- wire values to column values -----------------------------------------------------------
-
-
-def _parse_datetime(value: Any) -> Any:
-    if isinstance(value, str):
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return value
-
-
-def _parse_date(value: Any) -> Any:
-    if isinstance(value, str):
-        return date.fromisoformat(value[:10])
-    return value
-
-
-class _Columns:
-    """How one model's data columns turn wire values into column values, with defaults."""
-
-    def __init__(self, model: type[Syncable]) -> None:
-        self.model = model
-        self.table = model.__table__  # type: ignore[attr-defined]
-        self.fields = rows.data_fields(model)
-        mapper = inspect(model)
-        self.parsers: dict[str, Any] = {}
-        self.defaults: dict[str, Any] = {}
-        for name in self.fields:
-            column = mapper.columns[name]
-            if isinstance(column.type, UTCDateTime):
-                self.parsers[name] = _parse_datetime
-            elif isinstance(column.type, ISODate):
-                self.parsers[name] = _parse_date
-            if column.default is not None:
-                self.defaults[name] = column.default
-
-    def default(self, name: str) -> Any:
-        default = self.defaults.get(name)
-        if default is None:
-            return None
-        if default.is_scalar:
-            return default.arg
-        if default.is_callable:
-            return default.arg(None)
-        return None
-
-    def values(self, data: dict[str, Any]) -> tuple[dict[str, Any], frozenset[str]]:
-        """Column values for an insert (missing fields at their defaults) and the fields the
-        data really carried (only those are overwritten on an existing row)."""
-        out: dict[str, Any] = {}
-        present: list[str] = []
-        for name in self.fields:
-            if name in data:
-                value = data[name]
-                parser = self.parsers.get(name)
-                out[name] = parser(value) if parser is not None and value is not None else value
-                present.append(name)
-            else:
-                out[name] = self.default(name)
-        return out, frozenset(present)
-
-
-_COLUMNS: dict[str, _Columns] = {}
-
-
-def _columns(entity: str) -> _Columns | None:
-    cols = _COLUMNS.get(entity)
-    if cols is None:
-        model = SYNCABLE_MODELS.get(entity)
-        if model is None:
-            return None
-        cols = _COLUMNS[entity] = _Columns(model)
-    return cols
 
 
 # --- pending local changes -------------------------------------------------------------------
@@ -193,41 +119,22 @@ def pending_for(ctx: Ctx, entity: str, ids: Sequence[str]) -> dict[str, list[Mut
     return out
 
 
-def _local_versions(ctx: Ctx, cols: _Columns, ids: Sequence[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    id_col, version_col = cols.table.c.id, cols.table.c.version
-    for i in range(0, len(ids), 500):
-        chunk = ids[i : i + 500]
-        for row_id, version in ctx.session.execute(select(id_col, version_col).where(id_col.in_(chunk))):
-            found[row_id] = int(version)
-    return found
-
-
-def _local_content(ctx: Ctx, cols: _Columns, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The data fields and ``deleted`` of rows already held (none on a first download)."""
-    if not ids:
-        return {}
-    table = cols.table
-    columns = [table.c.id, table.c.deleted, *(table.c[name] for name in cols.fields)]
-    found: dict[str, dict[str, Any]] = {}
-    for i in range(0, len(ids), 500):
-        for row in ctx.session.execute(select(*columns).where(table.c.id.in_(ids[i : i + 500]))):
-            values = dict(row._mapping)
-            found[values.pop("id")] = values
-    return found
+def _pending_rows(ctx: Ctx) -> set[tuple[str, str]]:
+    """(entity, id) of every row with an unacknowledged outbox entry (usually few or none)."""
+    result = ctx.session.connection().exec_driver_sql(
+        "SELECT DISTINCT entity, entity_id FROM outbox WHERE acked_at IS NULL"
+    )
+    return {(str(e), str(i)) for e, i in result}
 
 
 # --- applying rows ---------------------------------------------------------------------------
 
 
-def _stamp_time(value: str | None, fallback: datetime) -> datetime:
+def _stamp_text(value: str | None, fallback: str) -> str:
     if value:
-        try:
-            parsed = _parse_datetime(value)
-            if isinstance(parsed, datetime) and parsed.tzinfo is not None:
-                return parsed
-        except ValueError:
-            pass
+        text = datetime_text(value)
+        if text is not None:
+            return text
     return fallback
 
 
@@ -248,63 +155,74 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
     for change in newest.values():
         by_entity.setdefault(change.entity, []).append(change)
 
-    now = ctx.now()
+    now = iso_utc(ctx.now())
+    dialect = ctx.session.get_bind().dialect
+    pending_rows = _pending_rows(ctx) if newest else set()
+    stored_conflicts = sync_state.conflict_keys(ctx) if newest else set()
     top_hlc = ""
+    index_rows: list[dict[str, Any]] = []
+    index_replace: list[str] = []
+    index_from_store: list[str] = []
     for entity, entity_changes in by_entity.items():
-        cols = _columns(entity)
-        if cols is None:
+        rw = writer(entity, dialect)
+        if rw is None:
             log.warning("pulled %d rows of an entity this workstation does not know (%s)", len(entity_changes), entity)
             report.skipped += len(entity_changes)
             continue
-        ids = [c.entity_id for c in entity_changes]
-        local = _local_versions(ctx, cols, ids)
-        held = _local_content(ctx, cols, [i for i in ids if i in local])
-        pending = pending_for(ctx, entity, ids)
-        groups: dict[frozenset[str], list[dict[str, Any]]] = {}
+        held = rw.held(ctx, [c.entity_id for c in entity_changes])
+        mine_ids = [c.entity_id for c in entity_changes if (entity, c.entity_id) in pending_rows]
+        pending = pending_for(ctx, entity, mine_ids) if mine_ids else {}
+        groups: dict[frozenset[str], list[tuple[Any, ...]]] = {}
         conflicted: list[Change] = []
         clear_keys: list[str] = []
+        is_patient = entity == "patient"
         for change in entity_changes:
-            if change.version < local.get(change.entity_id, 0):
+            before = held.get(change.entity_id)
+            if before is not None and change.version < int(before[0]):
                 report.skipped += 1
                 continue
-            top_hlc = max(top_hlc, change.hlc)
-            data, deleted, hlc = dict(change.data), change.deleted, change.hlc
+            if change.hlc > top_hlc:
+                top_hlc = change.hlc
+            data, deleted, hlc = change.data, change.deleted, change.hlc
             mine = pending.get(change.entity_id)
             if mine:
                 state = rebase(RowState.from_change(change), mine)
                 data, deleted, hlc = dict(state.data), state.deleted, max(state.hlc, change.hlc)
-            values, present = cols.values(data)
-            values.update(
-                id=change.entity_id,
-                version=change.version,
-                hlc=hlc,
-                deleted=deleted,
-                created_at=_stamp_time(change.created_at, now),
-                updated_at=_stamp_time(change.updated_at, now),
-            )
-            groups.setdefault(present, []).append(values)
+            values, present = rw.values(data)
+            groups.setdefault(present, []).append((
+                change.entity_id, change.version, hlc, deleted,
+                _stamp_text(change.created_at, now), _stamp_text(change.updated_at, now), *values,
+            ))
             if change.conflicts:
                 conflicted.append(change)
             else:
-                clear_keys.append(sync_state.conflicts_key(entity, change.entity_id))
+                stored_key = sync_state.conflicts_key(entity, change.entity_id)
+                if stored_key in stored_conflicts:
+                    clear_keys.append(stored_key)
             report.rows += 1
-            before = held.get(change.entity_id)
-            if before is None or bool(before["deleted"]) != bool(deleted) or any(
-                before.get(name) != values[name] for name in present
-            ):
+            if before is None or rw.differs(before, values, data, deleted, present):
                 report.fresh_entities.add(entity)
-                for ref in {change.entity_id if entity == "patient" else data.get("patient_id"),
-                            before.get("patient_id") if before else None}:
-                    if isinstance(ref, str) and ref:
-                        report.patient_refs.add(ref)
-            if entity == "patient":
+                ref = change.entity_id if is_patient else data.get("patient_id")
+                if isinstance(ref, str) and ref:
+                    report.patient_refs.add(ref)
+                if before is not None and "patient_id" in rw.fields:
+                    old_ref = before[2 + rw.index("patient_id")]
+                    if isinstance(old_ref, str) and old_ref:
+                        report.patient_refs.add(old_ref)
+            if is_patient:
                 report.patient_ids.append(change.entity_id)
-                if change.entity_id not in local:
+                if before is None:
                     report.new_patient_ids.append(change.entity_id)
+                else:
+                    index_replace.append(change.entity_id)
+                if all(f in present for f in patient_repo.SEARCH_FIELDS):
+                    if not deleted:
+                        index_rows.append({"patient_id": change.entity_id,
+                                           **{f: data[f] for f in patient_repo.SEARCH_FIELDS}})
+                else:  # an older server's row: index what the store holds after the write
+                    index_from_store.append(change.entity_id)
         for present, batch in groups.items():
-            statement = sqlite_insert(cols.table)
-            update = {name: statement.excluded[name] for name in (*present, *_UPDATE_BOOKKEEPING)}
-            ctx.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_=update), batch)
+            rw.write(ctx, present, batch)
         sync_state.drop_conflicts_of(ctx, clear_keys)
         for change in conflicted:
             sync_state.put_row_conflicts(ctx, entity, change.entity_id, _conflict_json(change.conflicts))
@@ -314,7 +232,9 @@ def apply_rows(ctx: Ctx, changes: Sequence[Change], *, audit_reason: str = "pull
             ctx.changed.add(entity)
 
     if report.patient_ids:
-        patient_repo.reindex(ctx, report.patient_ids, new=report.new_patient_ids)
+        patient_repo.write_index(ctx, index_rows, replace=index_replace)
+        if index_from_store:
+            patient_repo.reindex(ctx, index_from_store)
         ids = sorted(set(report.patient_ids))
         audit.append(
             ctx, "sync.apply", "patient", ids[0] if len(ids) == 1 else None,
@@ -352,10 +272,10 @@ class AckReport:
 
 def _withdraw(ctx: Ctx, entity: str, entity_id: str) -> None:
     """Take back a row this workstation made and the server refused (no outbox entry)."""
-    cols = _columns(entity)
-    if cols is None:
+    model = SYNCABLE_MODELS.get(entity)
+    if model is None:
         return
-    table = cols.table
+    table = model.__table__  # type: ignore[attr-defined]
     ctx.session.execute(
         sa.update(table).where(table.c.id == entity_id).values(deleted=True, updated_at=ctx.now())
     )

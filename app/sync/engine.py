@@ -9,7 +9,11 @@ One :meth:`SyncEngine.sync_once` is::
               answers "duplicate" for what it already has)
     pull   -> pages from the stored cursor; each page and the new cursor in one local
               transaction (a crash between pages resumes at the last applied page: no gap,
-              and a page applied twice changes nothing)
+              and a page applied twice changes nothing). One page ahead is fetched while a
+              page is applied (a one-page pipeline: the next request goes out once the
+              current page's cursor is known, so the network, the server and the store work
+              at the same time); a fetched page that was never applied is simply dropped.
+              A first download (cursor 0) asks for pages of FIRST_DOWNLOAD_LIMIT rows.
 
 Acting staff: every mutation carries the staff member who made it (``Mutation.staff_id``); the
 ``X-Glowdesk-Staff`` header of a push is that staff member, so one push request never mixes
@@ -34,6 +38,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
@@ -56,9 +61,11 @@ from app.sync.errors import (
     SyncStopped,
     SyncUnavailable,
 )
+from app.sync.quiet_gc import quiet_gc
 from app.sync.state import SyncState, read_state
 from core.sync import (
     DEFAULT_PULL_LIMIT,
+    MAX_PULL_LIMIT,
     MAX_PUSH_BODY_BYTES,
     MAX_PUSH_MUTATIONS,
     PROTOCOL_VERSION,
@@ -81,6 +88,9 @@ ShouldStop = Callable[[], bool]
 STAFF_REFRESH_SECONDS = 600.0
 #: outbox entries read from the store at a time (then sent in protocol-sized batches)
 OUTBOX_WINDOW = 2000
+#: page size of a first download (from cursor 0), when the engine was not given one; later
+#: pulls use DEFAULT_PULL_LIMIT, so a page applied on the app's DB worker stays short
+FIRST_DOWNLOAD_LIMIT = MAX_PULL_LIMIT
 NO_STAFF_MESSAGE = (
     "Changes made on this workstation are waiting for a staff member to sign in before they can "
     "be sent to the clinic server."
@@ -218,7 +228,7 @@ class SyncEngine:
         transport: SyncTransport,
         *,
         device_id: str | None = None,
-        pull_limit: int = DEFAULT_PULL_LIMIT,
+        pull_limit: int | None = None,
         run_db: RunDb | None = None,
         on_progress: Callable[[SyncProgress], None] | None = None,
         should_stop: ShouldStop | None = None,
@@ -390,33 +400,50 @@ class SyncEngine:
         summary = PullSummary()
         cursor = self._db(sync_state.cursor)
         limit = self.pull_limit
+        if limit is None:
+            limit = FIRST_DOWNLOAD_LIMIT if cursor == 0 else DEFAULT_PULL_LIMIT
         if self.server is not None:
             limit = max(1, min(limit, self.server.max_pull_limit))
         high_water = self.server.high_water_seq if self.server is not None else None
         if high_water is None:
             high_water = cursor
         self._report(stage="pull", cursor=cursor, start_cursor=cursor, high_water=max(high_water, cursor))
-        while max_pages is None or summary.pages < max_pages:
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="glowdesk-pull")
+        try:
             self._check_stop()
-            page = self.transport.pull(cursor=cursor, limit=limit)
-            next_cursor = max(cursor, page.next_cursor)
+            fetching: Future[Any] = ahead.submit(self._fetch, cursor, limit)
+            while True:
+                page = fetching.result()
+                next_cursor = max(cursor, page.next_cursor)
+                more = bool(page.has_more and page.changes) and (max_pages is None or summary.pages + 1 < max_pages)
+                if more:  # the next page travels while this one is applied
+                    fetching = ahead.submit(self._fetch, next_cursor, limit)
 
-            def apply(ctx: Ctx, page: Any = page, next_cursor: int = next_cursor) -> ApplyReport:
-                report = apply_rows(ctx, page.changes)
-                sync_state.set_cursor(ctx, next_cursor)
-                return report
+                def apply(ctx: Ctx, page: Any = page, next_cursor: int = next_cursor) -> ApplyReport:
+                    with quiet_gc():
+                        report = apply_rows(ctx, page.changes)
+                    sync_state.set_cursor(ctx, next_cursor)
+                    return report
 
-            report = self._db(apply)
-            summary.add(report)
-            self._note(report.fresh_entities, report.patient_refs)
-            summary.pages += 1
-            cursor = next_cursor
-            self._report(rows=summary.rows, cursor=cursor,
-                         high_water=max(self._progress.high_water, cursor))
-            if not page.has_more or not page.changes:
-                break
+                report = self._db(apply)
+                summary.add(report)
+                self._note(report.fresh_entities, report.patient_refs)
+                summary.pages += 1
+                cursor = next_cursor
+                self._report(rows=summary.rows, cursor=cursor,
+                             high_water=max(self._progress.high_water, cursor))
+                if not more:
+                    break
+                self._check_stop()
+        finally:
+            # a page fetched ahead and never applied is dropped; its request is let finish
+            ahead.shutdown(wait=True, cancel_futures=True)
         summary.cursor = cursor
         return summary
+
+    def _fetch(self, cursor: int, limit: int) -> Any:
+        with quiet_gc():
+            return self.transport.pull(cursor=cursor, limit=limit)
 
     # --- directory ---------------------------------------------------------------------------
 

@@ -3,8 +3,11 @@
 A :class:`SyncRunner` syncs (``SyncEngine.sync_once``)
 
 - at start;
-- shortly after a local change (:meth:`SyncRunner.notify_local_change`, debounced so a burst of
-  edits goes up in one push);
+- after a local change (:meth:`SyncRunner.notify_local_change`): the first change after a quiet
+  spell at once (leading edge), and the changes that follow within ``debounce`` seconds of that
+  push together in one push when the window has passed (trailing edge), so a person typing in
+  a form does not send one push per field while a single edit reaches the other desks at once
+  (:class:`LocalPushThrottle`);
 - when the live channel says the clinic has changes beyond this workstation's cursor;
 - every ``interval`` seconds otherwise (a safety net for a live channel that silently died);
 - on :meth:`SyncRunner.sync_now`.
@@ -33,7 +36,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.db.store import Store
@@ -41,6 +44,7 @@ from app.sync.client import SyncClient
 from app.sync.engine import SyncChanges, SyncEngine, classify
 from app.sync.errors import SyncError, SyncStopped
 from app.sync.state import SyncState, load_state
+from core.clock import Clock, SystemClock
 from core.sync import ProtocolMismatch
 
 log = logging.getLogger(__name__)
@@ -53,6 +57,30 @@ LOCAL = "local"
 LIVE = "live"
 NOW = "now"
 RECONNECTED = "reconnected"
+
+
+class LocalPushThrottle:
+    """When a round for local changes may start: at once after a quiet spell, otherwise
+    ``window`` seconds after the previous local round started (one push for the whole burst).
+
+    Pure bookkeeping on a :class:`core.clock.Clock`, so tests drive it without waiting.
+    """
+
+    def __init__(self, window: float, clock: Clock) -> None:
+        self.window = window
+        self.clock = clock
+        self._last: datetime | None = None
+
+    def delay(self) -> float:
+        """Seconds to wait before pushing the local changes waiting now (0: push at once)."""
+        if self._last is None or self.window <= 0:
+            return 0.0
+        since = (self.clock.now() - self._last).total_seconds()
+        return max(0.0, self.window - since)
+
+    def started(self) -> None:
+        """A round carrying local changes started now."""
+        self._last = self.clock.now()
 
 
 class SyncRunner:
@@ -69,6 +97,7 @@ class SyncRunner:
         backoff_cap: float = 300.0,
         live: bool = True,
         rng: random.Random | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self._engine = engine
@@ -80,6 +109,8 @@ class SyncRunner:
         self.backoff_cap = backoff_cap
         self._use_live = live
         self._rng = rng or random.Random()
+        self._clock: Clock = clock or SystemClock()
+        self._throttle = LocalPushThrottle(debounce, self._clock)
         self._cond = threading.Condition()
         self._reasons: set[str] = set()
         self._stopping = False
@@ -184,20 +215,40 @@ class SyncRunner:
         ceiling = min(self.backoff_cap, self.backoff_base * 2.0 ** max(0, failures - 1))
         return float(ceiling * (0.1 + 0.9 * self._rng.random()))
 
+    def _remaining(self, deadline: datetime) -> float:
+        return (deadline - self._clock.now()).total_seconds()
+
     def _wait(self, delay: float) -> set[str]:
         """Sleep up to ``delay`` s or until woken; during a backoff only strong reasons wake."""
-        deadline = time.monotonic() + delay
+        deadline = self._clock.now() + timedelta(seconds=delay)
         with self._cond:
             while not self._stopping:
                 strong = self._reasons & {NOW, RECONNECTED, LIVE}
                 if self._reasons and (self._failures == 0 or strong):
                     break
-                remaining = deadline - time.monotonic()
+                remaining = self._remaining(deadline)
                 if remaining <= 0:
                     break
                 self._cond.wait(remaining)
             reasons, self._reasons = self._reasons, set()
         return reasons
+
+    def _hold_local(self) -> None:
+        """Trailing edge: local changes within the window of the previous local push wait for
+        the window's end (every change of a burst goes in that one push). Any wake-up
+        re-reads the clock; ``sync_now`` and live changes end the wait early."""
+        hold = self._throttle.delay()
+        if hold > 0:
+            self._reload()  # show the new pending count at once
+            deadline = self._clock.now() + timedelta(seconds=hold)
+            with self._cond:
+                while not self._stopping and not (self._reasons & {NOW, LIVE}):
+                    remaining = self._remaining(deadline)
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                self._reasons.discard(LOCAL)
+        self._throttle.started()
 
     def _main(self) -> None:
         try:
@@ -224,11 +275,10 @@ class SyncRunner:
             if reasons == {LIVE} and self._live_seq <= self.state.cursor and self._failures == 0:
                 delay = self.interval
                 continue  # our own change echoed back, already pulled
-            if LOCAL in reasons and self.debounce > 0:
-                self._reload()  # show the new pending count at once
-                with self._cond:
-                    self._cond.wait_for(lambda: self._stopping, self.debounce)
-                    self._reasons.discard(LOCAL)
+            if LOCAL in reasons:
+                self._hold_local()
+                if self._stopping:
+                    break
             next_delay = self._round()
             if next_delay is None:
                 break
@@ -265,7 +315,7 @@ class SyncRunner:
                 log.error("sync failed unexpectedly", exc_info=True)
             else:
                 log.info("sync failed (%s); retry in %.1f s", getattr(exc, "code", "?"), delay)
-            self._reload(syncing=False, next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay))
+            self._reload(syncing=False, next_attempt_at=self._clock.now() + timedelta(seconds=delay))
             return delay
         self._failures = 0
         self.syncs += 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from sync_server.audit.models import AuditEntry, AuditHead
-from sync_server.db import insert_ignore
+from sync_server.db import insert_ignore, utc_text
 
 GENESIS = "0" * 64
 
@@ -42,4 +43,18 @@ def entries(session: Session, *, clinic_id: str) -> Iterator[AuditEntry]:
         .order_by(AuditEntry.seq)
         .execution_options(yield_per=1000)
     ).scalars()
+    yield from result
+
+
+def stream_entries(session: Session, *, clinic_id: str) -> Iterator[Any]:
+    """The clinic's entries as plain tuples, oldest first, ``at`` as UTC text and ``detail`` as
+    JSON text (the export)."""
+    result = session.execute(
+        select(AuditEntry.seq, utc_text(session, AuditEntry.at), AuditEntry.staff_id, AuditEntry.device_id, AuditEntry.action,
+               AuditEntry.entity, AuditEntry.entity_id, cast(AuditEntry.detail, Text), AuditEntry.prev_hash,
+               AuditEntry.hash)
+        .where(AuditEntry.clinic_id == clinic_id)
+        .order_by(AuditEntry.seq)
+        .execution_options(yield_per=2000)
+    )
     yield from result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -159,3 +160,15 @@ def verify(session: Session, *, clinic_id: str) -> ChainReport:
             "the chain's recorded tip does not match its last entry",
         )
     return ChainReport(True, checked)
+
+
+EXPORT_COLUMNS = ("seq", "at", "staff_id", "device_id", "action", "entity", "entity_id", "detail", "prev_hash", "hash")
+
+
+def export_entries(session: Session, *, clinic_id: str) -> Iterator[dict[str, Any]]:
+    """The clinic's chain for :mod:`core.export`, oldest first (``at`` as UTC text, ``detail``
+    decoded)."""
+    for record in repository.stream_entries(session, clinic_id=clinic_id):
+        row = dict(zip(EXPORT_COLUMNS, record, strict=True))
+        row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+        yield row

@@ -17,18 +17,41 @@ Refused (nothing stored, the sentence shown on the workstation's review screen):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
 from core.merge import MergeOutcome, RowState
 from core.permissions import Role
 from core.sync import Mutation
 from sync_server.audit import service as audit
 from sync_server.clinics import repository
 from sync_server.clinics.models import Staff
-from sync_server.sync.decisions import Decider, PushContext, Refused
+from sync_server.clinics.service import StaffIdentity
+from sync_server.errors import Refused
 
 OWNER = Role.OWNER.value
 
 
-def decide_staff(ctx: PushContext, mutation: Mutation, outcome: MergeOutcome) -> RowState:
+class Push(Protocol):
+    """What this decider reads of :class:`sync_server.sync.decisions.PushContext` (the sync
+    context sits above clinics, so clinics name only the part they use)."""
+
+    @property
+    def session(self) -> Session: ...
+    @property
+    def clinic_id(self) -> str: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def staff(self) -> StaffIdentity: ...
+    @property
+    def now(self) -> datetime: ...
+
+
+def decide_staff(ctx: Push, mutation: Mutation, outcome: MergeOutcome) -> RowState:
     row = outcome.row
     data = row.data
     session, clinic_id = ctx.session, ctx.clinic_id
@@ -75,4 +98,4 @@ def decide_staff(ctx: PushContext, mutation: Mutation, outcome: MergeOutcome) ->
     return row
 
 
-DECIDERS: dict[str, Decider] = {"staff": decide_staff}
+DECIDERS: dict[str, Callable[[Push, Mutation, MergeOutcome], RowState]] = {"staff": decide_staff}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +23,11 @@ from sync_server.audit import service as audit
 from sync_server.clinics import repository
 from sync_server.clinics.models import Clinic, Device, EnrollmentCode, Staff
 from sync_server.errors import DeviceRevoked, EnrollmentCodeRefused, Unauthenticated
-from sync_server.sync import service as sync
+from sync_server.events import Event
+
+#: A clinic was created (in the transaction creating it): ``handler(session, clinic_id=...)``.
+#: The sync context subscribes (the clinic's sequence starts); clinics never import sync.
+CLINIC_CREATED: Event[Callable[..., None]] = Event("clinics.clinic_created")
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _CURRENCY_BY_REGION = {"US": "USD", "CA": "CAD", "GB": "GBP", "AU": "AUD", "NZ": "NZD", "IE": "EUR",
@@ -110,7 +114,8 @@ def create_clinic(
     )
     tenancy.enter_clinic(session, clinic.id)
     repository.add(session, clinic)
-    sync.start_clinic(session, clinic_id=clinic.id)
+    for handler in CLINIC_CREATED.handlers():
+        handler(session, clinic_id=clinic.id)
     audit.append(
         session, clinic_id=clinic.id, actor=actor, action="clinic.create", entity="clinic",
         entity_id=clinic.id, detail={"slug": slug}, now=now,
@@ -213,6 +218,20 @@ def acting_staff(session: Session, *, device: DeviceIdentity, staff_id: str | No
     return StaffIdentity(
         id=staff.id, clinic_id=staff.clinic_id, display_name=staff.display_name, role=Role(staff.role)
     )
+
+
+def authenticate_staff(session: Session, *, clinic_id: str, display_name: str, pin: str) -> StaffIdentity:
+    """An active staff member of the clinic, by name (case and spacing ignored) and PIN: for
+    commands an operator runs in a staff member's name (the data export). The message never
+    says whether the name or the PIN was wrong."""
+    wanted = " ".join(display_name.split()).casefold()
+    found = [s for s in repository.staff_list(session, clinic_id=clinic_id, active_only=True)
+             if " ".join(s.display_name.split()).casefold() == wanted]
+    staff = found[0] if len(found) == 1 else None
+    if staff is None or not security.verify_pin(staff.pin_hash, pin):
+        raise Unauthenticated("That name and PIN do not match an active staff member of this clinic.")
+    return StaffIdentity(id=staff.id, clinic_id=staff.clinic_id, display_name=staff.display_name,
+                         role=Role(staff.role))
 
 
 # --- enrollment ------------------------------------------------------------------------------

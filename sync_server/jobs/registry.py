@@ -1,12 +1,9 @@
-"""Which handler runs which job kind. Each context declares its handlers in ``tasks.py``
-(``HANDLERS``); this module only gathers them (imported lazily: contexts import jobs, not the
-other way round)."""
+"""Which contexts handle job kinds. Each context declares its handlers in ``tasks.py``
+(``HANDLERS``); the worker gathers them from the modules named here, imported lazily: contexts
+import jobs, not the other way round (and this module imports nothing, so the worker and the
+registry never import each other)."""
 
 from __future__ import annotations
-
-import importlib
-
-from sync_server.jobs.worker import Handler
 
 #: Modules with a ``HANDLERS: dict[str, Handler]``.
 TASK_MODULES: tuple[str, ...] = (
@@ -14,11 +11,3 @@ TASK_MODULES: tuple[str, ...] = (
     "sync_server.leads.tasks",
     "sync_server.messaging.tasks",
 )
-
-
-def default_handlers() -> dict[str, Handler]:
-    handlers: dict[str, Handler] = {}
-    for name in TASK_MODULES:
-        module = importlib.import_module(name)
-        handlers.update(module.HANDLERS)
-    return handlers

@@ -20,6 +20,7 @@ job failed.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import secrets
@@ -39,6 +40,7 @@ from core.sync import SERVER_NODE
 from sync_server import tenancy
 from sync_server.db import Database
 from sync_server.jobs import repository, service
+from sync_server.jobs.registry import TASK_MODULES
 from sync_server.jobs.repository import Claimed
 from sync_server.settings import Settings
 
@@ -53,6 +55,14 @@ class Handler:
     run: Callable[[JobContext], None]
     #: called in the transaction that marks the job failed for good: (session, context, reason)
     give_up: Callable[[Session, JobContext, str], None] | None = None
+
+
+def default_handlers() -> dict[str, Handler]:
+    """Every context's ``HANDLERS`` (the modules of :data:`~sync_server.jobs.registry.TASK_MODULES`)."""
+    handlers: dict[str, Handler] = {}
+    for name in TASK_MODULES:
+        handlers.update(importlib.import_module(name).HANDLERS)
+    return handlers
 
 
 @dataclass
@@ -117,8 +127,6 @@ class Worker:
         on_changes: Callable[[str, int], None] | None = None,
     ) -> None:
         if handlers is None:
-            from sync_server.jobs.registry import default_handlers
-
             handlers = default_handlers()
         self.db = db
         self.settings = db.settings

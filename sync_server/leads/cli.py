@@ -11,6 +11,8 @@ from typing import Any
 
 from core.clock import HybridLogicalClock, SystemClock
 from core.sync import SERVER_NODE
+from sync_server import commands
+from sync_server.commands import CommandError
 from sync_server.settings import Settings
 
 Add = Callable[..., argparse.ArgumentParser]
@@ -25,18 +27,15 @@ def _writes(session: Any, clinic_id: str) -> Any:
 
 
 def cmd_show(args: argparse.Namespace, settings: Settings) -> int:
-    from sync_server import cli
     from sync_server.leads import settings as lead_settings
 
-    with cli._clinic_transaction(settings, args.clinic) as (session, clinic_id):
+    with commands.clinic_transaction(settings, args.clinic) as (session, clinic_id):
         shown = lead_settings.describe(_writes(session, clinic_id))
-    cli._emit({"clinic": args.clinic, **shown})
+    commands.emit({"clinic": args.clinic, **shown})
     return 0
 
 
 def _sla(values: list[str]) -> dict[str, int | None]:
-    from sync_server.cli import CommandError
-
     out: dict[str, int | None] = {}
     for item in values:
         source, sep, minutes = item.partition("=")
@@ -53,7 +52,6 @@ def _sla(values: list[str]) -> dict[str, int | None]:
 
 
 def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
-    from sync_server import cli
     from sync_server.leads import settings as lead_settings
 
     changes: dict[str, Any] = {}
@@ -61,9 +59,9 @@ def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
         try:
             loaded = json.loads(Path(args.file).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise cli.CommandError(f"{args.file} is not JSON (line {exc.lineno}: {exc.msg}).") from None
+            raise CommandError(f"{args.file} is not JSON (line {exc.lineno}: {exc.msg}).") from None
         if not isinstance(loaded, dict):
-            raise cli.CommandError(f"{args.file} must hold a JSON object such as {{\"rules\": [...]}}.")
+            raise CommandError(f"{args.file} must hold a JSON object such as {{\"rules\": [...]}}.")
         changes.update(loaded.get("lead_routing", loaded))
     if args.claim_minutes is not None:
         changes["claim_minutes"] = args.claim_minutes
@@ -80,20 +78,19 @@ def cmd_set(args: argparse.Namespace, settings: Settings) -> int:
     if args.clear_rules:
         changes["rules"] = []
     if not changes:
-        raise cli.CommandError("Nothing to set: pass --file and/or options (see --help).")
-    with cli._clinic_transaction(settings, args.clinic) as (session, clinic_id):
+        raise CommandError("Nothing to set: pass --file and/or options (see --help).")
+    with commands.clinic_transaction(settings, args.clinic) as (session, clinic_id):
         shown = lead_settings.set_routing(_writes(session, clinic_id), changes=changes)
-    cli._emit({"clinic": args.clinic, **shown})
+    commands.emit({"clinic": args.clinic, **shown})
     return 0
 
 
 def cmd_hours(args: argparse.Namespace, settings: Settings) -> int:
-    from sync_server import cli
     from sync_server.leads import settings as lead_settings
 
-    with cli._clinic_transaction(settings, args.clinic) as (session, clinic_id):
+    with commands.clinic_transaction(settings, args.clinic) as (session, clinic_id):
         shown = lead_settings.set_hours(_writes(session, clinic_id), staff=args.staff, hours_text=args.hours)
-    cli._emit({"clinic": args.clinic, **shown})
+    commands.emit({"clinic": args.clinic, **shown})
     return 0
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,10 +35,12 @@ from core.phone import try_normalize_phone
 from core.sms import CARRIER_REASONS
 from core.states import OPEN_LEAD_STATES
 from sync_server.clinics import service as clinics
+from sync_server.events import Event
 from sync_server.integrations import sealing
 from sync_server.integrations import service as integrations
 from sync_server.messaging import repository, rules
 from sync_server.messaging.models import Message, MessageMedia, SmsOptOut
+from sync_server.patients.service import Person, split_name
 from sync_server.records.service import ServerWrites
 from sync_server.sync import repository as sync_repo
 from sync_server.sync.service import iso
@@ -61,6 +64,41 @@ _RANK = {QUEUED: 0, SENDING: 1, SUBMITTED: 2, SENT: 3, DELIVERED: 4, UNDELIVERED
 TWILIO_STATUS = {"accepted": SUBMITTED, "scheduled": SUBMITTED, "queued": SUBMITTED, "sending": SUBMITTED,
                  "sent": SENT, "delivered": DELIVERED, "undelivered": UNDELIVERED, "failed": FAILED,
                  "read": READ, "canceled": FAILED, "receiving": RECEIVED, "received": RECEIVED}
+
+
+# --- what messaging tells the contexts above it (sync_server.events) ----------------------------
+
+
+@dataclass(frozen=True)
+class NewSender:
+    """Someone without a client record wrote in: the first text or DM of a new person."""
+
+    channel: str  # SMS | INSTAGRAM
+    person: Person
+    external_id: str
+    message: str | None
+    consents: dict[str, Any] = field(default_factory=dict)
+    #: facts for their timeline (the Instagram username...)
+    details: dict[str, Any] = field(default_factory=dict)
+    #: answer with the instant acknowledgement (not for a keyword such as HELP)
+    acknowledge: bool = True
+
+
+#: ``handler(writes, sender=NewSender, region=..., timezone=...) -> (patient_id, lead_id)``: a
+#: subscriber (leads) makes the person's record and lead; the first that answers a record wins.
+#: Without one, the message is kept without a client, like a STOP from an unknown number.
+NEW_SENDER: Event[Callable[..., tuple[str | None, str | None]]] = Event("messaging.new_sender")
+#: ``handler(writes, patient_id=..., staff_id=..., kind="text" | "instagram_dm")``: a person on the
+#: team wrote to a client (lead routing keeps their claim).
+CONTACT_MADE: Event[Callable[..., None]] = Event("messaging.contact_made")
+
+
+def _new_sender(writes: ServerWrites, sender: NewSender, *, region: str, timezone: str) -> tuple[str | None, str | None]:
+    for take in NEW_SENDER.handlers():
+        patient_id, lead_id = take(writes, sender=sender, region=region, timezone=timezone)
+        if patient_id is not None:
+            return patient_id, lead_id
+    return None, None
 
 
 # --- the clinic, as messaging needs it --------------------------------------------------------
@@ -271,10 +309,9 @@ def queue_outbound(
                      dedupe_key=f"{job_kind}:{message.id}", now=writes.now, run_after=run_after)
         if kind == "manual" and patient_id:
             _first_reply(writes, patient_id=patient_id)
-            from sync_server.leads import routing as lead_routing
-
-            lead_routing.contact_made(writes, patient_id=patient_id, staff_id=author_staff_id,
-                                      kind="text" if channel == SMS else "instagram_dm")
+            for handler in CONTACT_MADE.handlers():
+                handler(writes, patient_id=patient_id, staff_id=author_staff_id,
+                        kind="text" if channel == SMS else "instagram_dm")
     return message
 
 
@@ -587,9 +624,6 @@ def inbound_sms(writes: ServerWrites, *, form: dict[str, str], media: list[Store
                 profile: ClinicProfile) -> str:
     """An inbound text (after its signature was checked and it was stored): keywords, the
     client's record (a new lead for an unknown number), the thread, a HELP reply."""
-    from sync_server.leads import service as leads
-    from sync_server.patients.service import Person
-
     session = writes.session
     raw_from = form.get("From", "")
     phone = try_normalize_phone(raw_from, profile.region) or raw_from
@@ -605,13 +639,11 @@ def inbound_sms(writes: ServerWrites, *, form: dict[str, str], media: list[Store
     patient_id: str | None = known[0][0] if known else None
     lead_id = None
     if patient_id is None and word != "stop":
-        result = leads.intake(writes, lead=leads.LeadIntake(
-            source=leads.SMS, person=Person(phone=phone), received_at=writes.now, external_id=f"sms:{phone}",
-            message=None if word else body,
+        patient_id, lead_id = _new_sender(writes, NewSender(
+            channel=SMS, person=Person(phone=phone), external_id=f"sms:{phone}", message=None if word else body,
             consents={"transactional_sms": {"granted": True, "at": iso(writes.now), "source": "texted_the_clinic"}},
             acknowledge=word is None,
         ), region=profile.region, timezone=profile.timezone)
-        patient_id, lead_id = result.patient_id, result.lead_id
     record_inbound(writes, channel=SMS, patient_id=patient_id, lead_id=lead_id, body=body, from_addr=phone,
                    to_addr=form.get("To"), provider_sid=form.get("MessageSid") or form.get("SmsSid") or new_id(),
                    media=media)
@@ -625,9 +657,6 @@ def inbound_instagram(writes: ServerWrites, *, payload: dict[str, Any], profile_
                       media: list[StoredMedia], clinic: ClinicProfile) -> str:
     """An Instagram DM: onto the sender's record (found by Instagram account, else a new client
     and lead named from their profile), in the thread with the username."""
-    from sync_server.leads import service as leads
-    from sync_server.patients.service import Person, split_name
-
     sender = payload["sender_id"]
     known = writes.find("patient", instagram_id=sender)
     username = (profile_info or {}).get("username")
@@ -640,13 +669,12 @@ def inbound_instagram(writes: ServerWrites, *, payload: dict[str, Any], profile_
             writes.update("patient", patient_id, {"instagram_handle": username[:60]})
     else:
         first, last = split_name((profile_info or {}).get("name"))
-        result = leads.intake(writes, lead=leads.LeadIntake(
-            source=leads.INSTAGRAM_DM, received_at=writes.now, external_id=f"ig:{sender}",
+        patient_id, lead_id = _new_sender(writes, NewSender(
+            channel=INSTAGRAM, external_id=f"ig:{sender}",
             person=Person(first_name=first or (username or "Instagram"), last_name=last, instagram_id=sender,
                           instagram_handle=(username or None)),
             message=payload.get("text"), details={"username": username},
         ), region=clinic.region, timezone=clinic.timezone)
-        patient_id, lead_id = result.patient_id, result.lead_id
     record_inbound(writes, channel=INSTAGRAM, patient_id=patient_id, lead_id=lead_id, body=payload.get("text") or "",
                    from_addr=sender, to_addr=payload.get("account_id"), provider_sid=payload["mid"], media=media,
                    username=username)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import text
 
-from sync_server.orm import load_all_models
+from sync_server.migrations.models import load_all_models
 
 #: pg_advisory_xact_lock key: "glowdesk" as an int. Two processes migrating at once take turns.
 _MIGRATION_LOCK = 0x676C6F776465736B

@@ -20,6 +20,7 @@ A merge keeps one record (the *survivor*) and:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +28,17 @@ from core.dedup import CHOOSABLE, COMBINED, SURVIVOR, merged_values
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.sync import ENTITIES, Kind
 from sync_server.audit import service as audit
+from sync_server.events import Event
 from sync_server.patients import repository
 from sync_server.patients.models import MergeReview
 from sync_server.patients.service import mirror_review
 from sync_server.records.service import ServerWrites
 from sync_server.sync.service import iso
 
+#: Two client records were merged, in the merge's transaction: ``handler(writes, merged_id=...,
+#: survivor_id=...)``. Synced rows with a ``patient_id`` are moved here already; a context keeping
+#: its own table of a client (messaging's thread, the outbox) moves it. Patients never import them.
+RECORDS_MERGED: Event[Callable[..., None]] = Event("patients.records_merged")
 
 @dataclass(frozen=True)
 class MergeOutcome:
@@ -86,11 +92,9 @@ def merge(writes: ServerWrites, *, review_id: str, survivor_id: str, keep: dict[
             else:
                 writes.update(entity, row_id, {"patient_id": survivor_id})
             moved[entity] = moved.get(entity, 0) + 1
-    from sync_server.messaging import service as messaging
-
-    # the server's own copy of the thread (the outbox); its synced rows moved with the rest above
-    messaging.move_patient_messages(writes.session, clinic_id=writes.clinic_id, from_patient=other_id,
-                                    to_patient=survivor_id, now=writes.now)
+    # contexts keeping their own tables of a client (messaging's thread) move them too
+    for handler in RECORDS_MERGED.handlers():
+        handler(writes, merged_id=other_id, survivor_id=survivor_id)
 
     writes.update("patient", other_id, {"merged_into": survivor_id})
     writes.delete("patient", other_id)

@@ -1,11 +1,12 @@
 """Finding the one record of a person who arrives through a lead, a DM or a text.
 
-Order (DOMAIN.md): phone in E.164, then the normalised email (:func:`core.email.email_match_key`),
-then the Instagram account. A sure match joins the existing record (and fills only its empty
-contact fields; a consent or an opt-out already recorded is never changed here). No sure match
-makes a new record; when an existing record has the same name but a different phone, that is
-uncertain: a :class:`MergeReview` is opened and a ``patient.merge_review`` timeline entry added,
-never a silent merge. Services never commit.
+The rule is :func:`core.dedup.decide`, the same for the desktop's CSV import and duplicate
+warning: phone in E.164, then the normalised email, then the Instagram account, then name plus
+date of birth. A sure match joins the existing record (and fills only its empty contact fields;
+a consent or an opt-out already recorded is never changed here). No sure match makes a new
+record; an uncertain one (the same name, not enough else in common to be sure) opens a
+:class:`MergeReview` and adds a ``patient.merge_review`` timeline entry, never a silent merge.
+Services never commit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from core import dedup
 from core.email import email_match_key, try_normalize_email
 from core.ids import new_id
 from core.phone import try_normalize_phone
@@ -29,13 +31,14 @@ class Person:
     email: str | None = None
     instagram_id: str | None = None
     instagram_handle: str | None = None
+    date_of_birth: str | None = None  # YYYY-MM-DD, when the form asked
 
 
 @dataclass(frozen=True)
 class Match:
     patient_id: str
     created: bool
-    matched_by: str | None  # phone | email | instagram | None (new)
+    matched_by: str | None  # phone | email | instagram | name_and_birthday | None (new)
     review_id: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
 
@@ -62,53 +65,52 @@ def match_or_create(
     phone = try_normalize_phone(person.phone, region)
     email = try_normalize_email(person.email)
     email_key = email_match_key(email) if email else None
-    found: tuple[str, dict[str, Any], str] | None = None
-    if phone:
-        found = _first(writes.find("patient", phone=phone), "phone")
-    if found is None and email_key:
-        found = _first(writes.find("patient", email_key=email_key), "email")
-    if found is None and person.instagram_id:
-        found = _first(writes.find("patient", instagram_id=person.instagram_id), "instagram")
-    if found is not None:
-        patient_id, data, how = found
+    handle = (person.instagram_handle or None)
+    first, last = clean_name(person.first_name), clean_name(person.last_name)
+    new = dedup.identity(first_name=first, last_name=last, date_of_birth=person.date_of_birth, phone=phone,
+                         email_key=email_key, instagram_id=person.instagram_id, instagram_handle=handle,
+                         region=region)
+    records = _candidates(writes, new, last=last)
+    found = dedup.decide(new, [(pid, dedup.identity_of(data, region=region)) for pid in records
+                               for data in (records[pid],)])
+    if found is not None and found.verdict.sure:
+        patient_id, data = found.candidate, records[found.candidate]
         fill = {k: v for k, v in (("phone", phone), ("email", email), ("email_key", email_key),
-                                  ("instagram_id", person.instagram_id),
-                                  ("instagram_handle", person.instagram_handle)) if v and not data.get(k)}
+                                  ("instagram_id", person.instagram_id), ("instagram_handle", handle),
+                                  ("date_of_birth", new.date_of_birth)) if v and not data.get(k)}
         if fill:
             writes.update("patient", patient_id, fill)
         if consents:
             missing = {k: v for k, v in consents.items() if k not in (data.get("consents") or {})}
             if missing:
                 writes.update("patient", patient_id, {"consents": {**(data.get("consents") or {}), **missing}})
-        return Match(patient_id, False, how, data={**data, **fill})
+        return Match(patient_id, False, found.verdict.key, data={**data, **fill})
 
-    first, last = clean_name(person.first_name), clean_name(person.last_name)
     fields: dict[str, Any] = {
         "first_name": first, "last_name": last, "phone": phone, "email": email, "email_key": email_key,
-        "instagram_id": person.instagram_id, "instagram_handle": (person.instagram_handle or None),
+        "instagram_id": person.instagram_id, "instagram_handle": handle,
         "consents": dict(consents or {}), "first_touch": dict(first_touch or {}),
     }
+    if new.date_of_birth:
+        fields["date_of_birth"] = new.date_of_birth
     patient_id = writes.insert("patient", fields)
     review_id = None
-    if first and last:
-        review_id = _review_same_name(writes, patient_id=patient_id, first=first, last=last, phone=phone)
+    if found is not None:  # uncertain: staff decide
+        review_id = open_review(writes, patient_id=patient_id, candidate_id=found.candidate,
+                                reason=found.verdict.review_reason or dedup.SAME_NAME)
     return Match(patient_id, True, None, review_id, fields)
 
 
-def _first(rows: list[tuple[str, dict[str, Any]]], how: str) -> tuple[str, dict[str, Any], str] | None:
-    return (rows[0][0], rows[0][1], how) if rows else None
-
-
-def _review_same_name(writes: ServerWrites, *, patient_id: str, first: str, last: str, phone: str | None) -> str | None:
-    """Open a review against an existing record of the same name (and another phone)."""
-    candidates = [
-        (pid, data) for pid, data in writes.find("patient", last_name=last)
-        if pid != patient_id and clean_name(data.get("first_name")).lower() == first.lower()
-        and data.get("phone") != phone
-    ]
-    if not candidates:
-        return None
-    return open_review(writes, patient_id=patient_id, candidate_id=candidates[0][0], reason="same_name_other_phone")
+def _candidates(writes: ServerWrites, new: dedup.Identity, *, last: str) -> dict[str, dict[str, Any]]:
+    """The live records sharing any key with ``new`` (oldest first within each key)."""
+    rows: list[tuple[str, dict[str, Any]]] = []
+    for key, value in (("phone", new.phone), ("email_key", new.email_key), ("instagram_id", new.instagram_id),
+                       ("instagram_handle", new.instagram_handle)):
+        if value:
+            rows += writes.find("patient", **{key: value})
+    if new.named:
+        rows += repository.same_last_name(writes.session, clinic_id=writes.clinic_id, last_name=last)
+    return dict(rows)
 
 
 def open_review(writes: ServerWrites, *, patient_id: str, candidate_id: str, reason: str) -> str:

@@ -28,19 +28,11 @@ from sqlalchemy.orm import Session
 from core.clock import HybridLogicalClock
 from core.merge import MergeOutcome, RowState
 from core.sync import Mutation
+from sync_server.errors import Refused as Refused  # where deciders find it (clinics refuse from below sync)
 
 if TYPE_CHECKING:
     from sync_server.clinics.service import StaffIdentity
     from sync_server.sync.service import SequenceLease
-
-
-class Refused(Exception):
-    """The server will not take this change; ``reason`` is the sentence for the front desk."""
-
-    def __init__(self, reason: str, code: str = "refused") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.code = code
 
 
 @dataclass(frozen=True)

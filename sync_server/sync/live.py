@@ -6,10 +6,16 @@ high water advances in two ways:
 
 - in-process: the push endpoint calls :meth:`LiveHub.notify` right after its transaction
   commits, which wakes the streams of that clinic at once;
-- across processes: while a clinic has subscribers, the hub polls ``clinic_sync_state`` (and
-  the subscribers' devices, for revocation) every ``poll_interval`` seconds in a short
-  read-only transaction of its own, one query per clinic for all of its streams. Several API
-  processes against one PostgreSQL thus see each other's pushes within about 250 ms.
+- across processes, on PostgreSQL: one connection per process LISTENs on ``glowdesk_sync``;
+  triggers (server revision 0010) NOTIFY ``seq:<clinic>:<n>`` when a clinic's sequence
+  advances and ``revoked:<clinic>`` when a device is revoked, delivered by PostgreSQL only
+  when the writing transaction commits. Nothing is queried while nothing happens; after the
+  listening connection is (re)made, the watched clinics are read once, so a notification
+  missed while it was down is caught up;
+- across processes, on SQLite (one process in practice): while a clinic has subscribers, the
+  hub polls ``clinic_sync_state`` (and the subscribers' devices, for revocation) every
+  ``poll_interval`` seconds in a short read-only transaction of its own, one query per clinic
+  for all of its streams.
 
 No stream holds a database session while it waits. A stream ends when its device is revoked
 (after an ``event: revoked``), when the client goes away, and when the server shuts down
@@ -41,8 +47,12 @@ from sync_server.sync import repository
 
 log = logging.getLogger(__name__)
 
-#: How often a process re-reads the high water of the clinics it streams to.
+#: How often a process re-reads the high water of the clinics it streams to (SQLite).
 POLL_INTERVAL = 0.25
+#: The PostgreSQL channel of the sequence and revocation triggers (server revision 0010).
+CHANNEL = "glowdesk_sync"
+#: How long the listening thread waits for a notification before checking whether to stop.
+LISTEN_TICK = 1.0
 #: How often an idle stream says it is alive.
 PING_INTERVAL = 15.0
 #: What a browser-style EventSource waits before reconnecting (milliseconds).
@@ -90,6 +100,11 @@ class LiveHub:
         self._poller: asyncio.Task[None] | None = None
         self._closing = False
         self._poll_failures = 0
+        #: PostgreSQL: changes are pushed to a listening connection instead of polled
+        self.listens = db.dialect == "postgresql"
+        self._listener: threading.Thread | None = None
+        self._listen_stop = threading.Event()
+        self.listening = threading.Event()  # set while the LISTEN connection is up (tests)
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -97,9 +112,17 @@ class LiveHub:
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._hook_exit_signals()
+        if self.listens:
+            self._listen_stop.clear()
+            self._listener = threading.Thread(target=self._listen_main, name="glowdesk-live-listen", daemon=True)
+            self._listener.start()
 
     async def stop(self) -> None:
         self.close()
+        self._listen_stop.set()
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            await run_in_threadpool(listener.join, LISTEN_TICK * 3)
         if self._poller is not None:
             self._poller.cancel()
             try:
@@ -179,7 +202,64 @@ class LiveHub:
         if woke:
             watch.wake()
 
-    # --- polling ---------------------------------------------------------------------------
+    # --- listening (PostgreSQL) --------------------------------------------------------------
+
+    def _listen_main(self) -> None:
+        """One LISTEN connection for the process, made again (with backoff) when it drops."""
+        import psycopg
+
+        conninfo = self._db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        failures = 0
+        while not self._listen_stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    self.listening.set()
+                    failures = 0
+                    self._catch_up()
+                    while not self._listen_stop.is_set():
+                        for note in conn.notifies(timeout=LISTEN_TICK):
+                            self._heard(note.payload)
+            except Exception as exc:  # noqa: BLE001 - the database may be briefly away
+                failures += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("live channel: cannot listen for changes (%s)", type(exc).__name__)
+            finally:
+                self.listening.clear()
+            self._listen_stop.wait(min(30.0, 0.5 * 2 ** min(failures, 6)))
+
+    def _heard(self, payload: str) -> None:
+        kind, _, rest = payload.partition(":")
+        if kind == "seq":
+            clinic_id, _, seq = rest.rpartition(":")
+            if clinic_id and seq.isdigit():
+                self.notify(clinic_id, int(seq))
+        elif kind == "revoked" and rest:
+            self._refresh_threadsafe([rest])
+
+    def _catch_up(self) -> None:
+        """Read every watched clinic once (after the LISTEN connection is made)."""
+        self._refresh_threadsafe(None)
+
+    def _refresh_threadsafe(self, clinic_ids: list[str] | None) -> None:
+        """Have the loop read these clinics (None: every watched one) now; from any thread."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            asyncio.run_coroutine_threadsafe(self._refresh(clinic_ids), loop)
+
+    async def _refresh(self, clinic_ids: list[str] | None) -> None:
+        for clinic_id in list(self._watches) if clinic_ids is None else clinic_ids:
+            watch = self._watches.get(clinic_id)
+            if watch is None:
+                continue
+            try:
+                seq, revoked = await run_in_threadpool(self._read, clinic_id, sorted(watch.devices))
+            except Exception as exc:  # noqa: BLE001 - the database may be briefly away
+                log.warning("live channel: cannot read the sync state (%s)", type(exc).__name__)
+                continue
+            self._advance(clinic_id, seq, revoked)
+
+    # --- polling (SQLite) ---------------------------------------------------------------------
 
     def _read(self, clinic_id: str, device_ids: list[str]) -> tuple[int, set[str]]:
         with self._db.transaction(write=False, app_role=True) as session:
@@ -208,10 +288,14 @@ class LiveHub:
         self._poller = None
 
     def _subscribe(self, clinic_id: str, device_id: str, seq: int) -> _Watch:
+        if self.listens and clinic_id not in self._watches:
+            # a commit between the endpoint's read of ``seq`` and now found no watch to
+            # advance: read the new watch once
+            asyncio.get_running_loop().create_task(self._refresh([clinic_id]))
         watch = self._watches.setdefault(clinic_id, _Watch())
         watch.devices[device_id] = watch.devices.get(device_id, 0) + 1
         watch.high = max(watch.high, seq)
-        if self._poller is None or self._poller.done():
+        if not self.listens and (self._poller is None or self._poller.done()):
             self._poller = asyncio.get_running_loop().create_task(self._poll())
         return watch
 

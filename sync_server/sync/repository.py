@@ -5,14 +5,14 @@ PostgreSQL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Text, cast, delete, insert, select
+from sqlalchemy import Row, Text, cast, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from sync_server.db import insert_ignore
+from sync_server.db import insert_ignore, utc_text
 from sync_server.sync.models import AppointmentSlot, ClinicSyncState, SyncConflict, SyncMutation, SyncRow
 
 
@@ -87,16 +87,24 @@ def page(session: Session, *, clinic_id: str, cursor: int, limit: int) -> Sequen
     ).all()
 
 
-RAW_PAGE_COLUMNS = (
-    SyncRow.server_seq, SyncRow.entity, SyncRow.id, SyncRow.version, SyncRow.hlc, SyncRow.deleted,
-    cast(SyncRow.data, Text), cast(SyncRow.meta, Text), SyncRow.created_at, SyncRow.updated_at,
-)
+def _time_text(column: Any, dialect: str) -> Any:
+    """A timestamp column as text: the wire's ``...%fZ`` on PostgreSQL (``to_char``), the stored
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` on SQLite (:func:`sync_server.sync.service.iso_text` ends it)."""
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')
+    return cast(column, Text)
 
 
 def page_raw(session: Session, *, clinic_id: str, cursor: int, limit: int) -> Sequence[Row[Any]]:
-    """Like :func:`page`, with ``data`` and ``meta`` as their stored JSON text (not decoded)."""
-    rows: Sequence[Row[Any]] = session.execute(  # type: ignore[assignment]
-        select(*RAW_PAGE_COLUMNS)
+    """Like :func:`page`, with ``data`` and ``meta`` as their stored JSON text (not decoded) and
+    the two timestamps as text, so that nothing of a page is decoded only to be encoded again."""
+    dialect = session.get_bind().dialect.name
+    rows: Sequence[Row[Any]] = session.execute(
+        select(
+            SyncRow.server_seq, SyncRow.entity, SyncRow.id, SyncRow.version, SyncRow.hlc, SyncRow.deleted,
+            cast(SyncRow.data, Text), cast(SyncRow.meta, Text),
+            _time_text(SyncRow.created_at, dialect), _time_text(SyncRow.updated_at, dialect),
+        )
         .where(SyncRow.clinic_id == clinic_id, SyncRow.server_seq > cursor)
         .order_by(SyncRow.server_seq)
         .limit(limit)
@@ -192,3 +200,20 @@ def overlapping_slots(
         .order_by(AppointmentSlot.held_from)
         .limit(5)
     ).scalars().all()
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def stream_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[Any]:
+    """Every row of one entity of the clinic, deleted ones included, in id order, streamed:
+    ``(id, version, deleted, data as JSON text, created_at, updated_at as UTC text)`` (the data
+    export)."""
+    result = session.execute(
+        select(SyncRow.id, SyncRow.version, SyncRow.deleted, cast(SyncRow.data, Text),
+               utc_text(session, SyncRow.created_at), utc_text(session, SyncRow.updated_at))
+        .where(SyncRow.clinic_id == clinic_id, SyncRow.entity == entity)
+        .order_by(SyncRow.id)
+        .execution_options(yield_per=2000)
+    )
+    yield from result

@@ -17,16 +17,18 @@ whole push, so a push is applied entirely or not at all, apart from per-mutation
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from sqlalchemy.orm import Session
 
 from core.clock import HybridLogicalClock
 from core.errors import PermissionDenied
+from core.export.jsonio import loads as load_json
 from core.ids import new_id
 from core.merge import MergeOutcome, RowState, merge_update
 from core.permissions import Role, has_permission
@@ -352,40 +354,73 @@ def pull(session: Session, *, clinic_id: str, cursor: int, limit: int, now: date
     return PullResponse.model_validate_json(pull_json(session, clinic_id=clinic_id, cursor=cursor, limit=limit, now=now))
 
 
-def pull_json(session: Session, *, clinic_id: str, cursor: int, limit: int, now: datetime) -> str:
-    """:func:`pull` as the JSON text of a :class:`~core.sync.PullResponse`, built without
-    decoding the stored records: most rows (no open conflict, not deleted) are written by
-    splicing their stored ``data`` text; the others go through :meth:`RowState.to_change`."""
+def pull_json(session: Session, *, clinic_id: str, cursor: int, limit: int, now: datetime) -> bytes:
+    """:func:`pull` as the JSON of a :class:`~core.sync.PullResponse`, built without decoding
+    the stored records: most rows (no open conflict, not deleted) embed their stored ``data``
+    text as it is (``orjson.Fragment``); the others go through :meth:`RowState.to_change`."""
     rows = repository.page_raw(session, clinic_id=clinic_id, cursor=cursor, limit=limit + 1)
     page = rows[:limit]
-    parts = [_raw_change(r) for r in page]
     next_cursor = page[-1][0] if page else cursor
-    return (
-        '{"changes":[' + ",".join(parts) + "]," + f'"next_cursor":{int(next_cursor)},'
-        f'"has_more":{"true" if len(rows) > limit else "false"},"server_time":{json.dumps(iso(now))}}}'
-    )
+    return orjson.dumps({
+        "changes": [_raw_change(r) for r in page],
+        "next_cursor": int(next_cursor),
+        "has_more": len(rows) > limit,
+        "server_time": iso(now),
+    })
 
 
-def _raw_change(r: Any) -> str:
+def iso_text(value: Any) -> str | None:
+    """A page's timestamp text (:func:`repository.page_raw`) in the wire's ``...%fZ`` form."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return iso(value)
+    text = str(value)
+    if len(text) == 26 and text[10] == " ":  # SQLite's stored form, microseconds included
+        return text[:10] + "T" + text[11:] + "Z"
+    if text.endswith("Z"):
+        return text
+    parsed = datetime.fromisoformat(text)
+    return iso(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC))
+
+
+def _raw_change(r: Any) -> dict[str, Any] | orjson.Fragment:
     seq, entity, entity_id, version, hlc, deleted, data_text, meta_text, created_at, updated_at = r
-    meta = json.loads(meta_text) if meta_text else None
+    meta = orjson.loads(meta_text) if meta_text else None
     if deleted or not meta or not meta.get("created") or meta.get("losers"):
-        return slow_change(r, meta).model_dump_json()
-    created = meta["created"]
-    created_hlc = created[0]
-    field_hlc = {name: raw[0] for name, raw in (meta.get("stamps") or {}).items() if raw[0] != created_hlc}
-    dumps = json.dumps
-    return (
-        f'{{"seq":{int(seq)},"entity":{dumps(entity)},"entity_id":{dumps(entity_id)},"version":{int(version)},'
-        f'"hlc":{dumps(hlc)},"deleted":false,"data":{data_text},"created_hlc":{dumps(created_hlc)},'
-        f'"field_hlc":{dumps(field_hlc, separators=(",", ":"))},"conflicts":[],'
-        f'"created_at":{dumps(iso(created_at))},"updated_at":{dumps(iso(updated_at))}}}'
-    )
+        return orjson.Fragment(slow_change(r, meta).model_dump_json())
+    created_hlc = meta["created"][0]
+    stamps = meta.get("stamps")
+    field_hlc = {name: raw[0] for name, raw in stamps.items() if raw[0] != created_hlc} if stamps else {}
+    return {
+        "seq": seq, "entity": entity, "entity_id": entity_id, "version": version, "hlc": hlc,
+        "deleted": False, "data": orjson.Fragment(data_text), "created_hlc": created_hlc,
+        "field_hlc": field_hlc, "conflicts": [],
+        "created_at": iso_text(created_at), "updated_at": iso_text(updated_at),
+    }
 
 
 def slow_change(r: Any, meta: dict[str, Any] | None) -> Change:
     """A page row through :class:`core.merge.RowState` (the reference the fast path must match)."""
     seq, entity, entity_id, version, hlc, deleted, data_text, _meta_text, created_at, updated_at = r
-    data = json.loads(data_text) if isinstance(data_text, str) else data_text
+    data = orjson.loads(data_text) if isinstance(data_text, str) else data_text
     state = RowState.from_stored(entity, entity_id, version=version, hlc=hlc, deleted=deleted, data=data, meta=meta)
-    return state.to_change(seq, created_at=iso(created_at), updated_at=iso(updated_at))
+    return state.to_change(seq, created_at=iso_text(created_at), updated_at=iso_text(updated_at))
+
+
+# --- export ----------------------------------------------------------------------------------
+
+
+def export_rows(session: Session, *, clinic_id: str, entity: str) -> Iterator[dict[str, Any]]:
+    """Every row of one entity in wire form (its data fields plus ``id``, ``version``,
+    ``deleted``, ``created_at`` and ``updated_at``) for :mod:`core.export`, in id order."""
+    for row_id, version, deleted, data, created_at, updated_at in repository.stream_rows(
+        session, clinic_id=clinic_id, entity=entity
+    ):
+        row: dict[str, Any] = load_json(data) if data else {}
+        row["id"] = row_id
+        row["version"] = version
+        row["deleted"] = bool(deleted)
+        row["created_at"] = created_at
+        row["updated_at"] = updated_at
+        yield row

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from sync_server import tenancy
 from sync_server.db import Database
 from sync_server.integrations import service as integrations
@@ -117,23 +119,32 @@ def receive(db: Database, *, raw: bytes, signature: str | None, now: datetime) -
     secret_key = db.settings.ensure_secret_key()
     verified = False
     stored = duplicates = 0
+    def store(session: Session, clinic_id: str, events: list[MetaEvent]) -> tuple[int, int] | None:
+        """Verify against ``clinic_id``'s app secret and store (new, duplicates); None: no match."""
+        tenancy.enter_clinic(session, clinic_id)
+        account = integrations.meta_account(session, clinic_id=clinic_id, secret_key=secret_key)
+        if account is None or not account.app_secret or not signature_matches(account.app_secret, raw, signature):
+            return None
+        new = sum(service.receive(session, clinic_id=clinic_id, source=SOURCE, external_id=event.external_id,
+                                  kind=event.kind, payload=event.payload, now=now) is not None for event in events)
+        return new, len(events) - new
+
     for route_key, events in by_route.items():
-        with db.transaction(write=False, app_role=True) as session:
+        # the usual case (one clinic on the route) is one write transaction: the route lookup,
+        # the verification and the inserts together
+        outcomes: list[tuple[int, int] | None] = []
+        with db.transaction(write=True, app_role=True) as session:
             clinic_ids = integrations.clinics_for_route(session, route_key)
-        for clinic_id in clinic_ids:
+            if clinic_ids:
+                outcomes.append(store(session, clinic_ids[0], events))
+        for clinic_id in clinic_ids[1:]:  # one transaction works for one clinic
             with db.transaction(write=True, app_role=True) as session:
-                tenancy.enter_clinic(session, clinic_id)
-                account = integrations.meta_account(session, clinic_id=clinic_id, secret_key=secret_key)
-                if account is None or not account.app_secret or not signature_matches(account.app_secret, raw,
-                                                                                       signature):
-                    continue
+                outcomes.append(store(session, clinic_id, events))
+        for outcome in outcomes:
+            if outcome is not None:
                 verified = True
-                for event in events:
-                    if service.receive(session, clinic_id=clinic_id, source=SOURCE, external_id=event.external_id,
-                                       kind=event.kind, payload=event.payload, now=now):
-                        stored += 1
-                    else:
-                        duplicates += 1
+                stored += outcome[0]
+                duplicates += outcome[1]
     if not verified:
         if by_route:
             log.warning("meta webhook refused: the signature matches no connected clinic")

@@ -38,7 +38,7 @@ from sync_server.audit.service import Actor  # noqa: E402
 from sync_server.clinics import service as clinics  # noqa: E402
 from sync_server.clinics.models import Staff  # noqa: E402
 from sync_server.db import Database  # noqa: E402
-from sync_server.orm import load_all_models  # noqa: E402
+from sync_server.migrations.models import load_all_models  # noqa: E402
 from sync_server.settings import SQLITE_FILENAME, Settings  # noqa: E402
 
 PG_URL = os.environ.get(

@@ -50,7 +50,7 @@ def test_importing_the_server_has_no_side_effects(tmp_path: Path) -> None:
     """No folder, database or secret appears just because the modules were imported."""
     code = (
         "import sync_server.app, sync_server.cli, sync_server.deps, sync_server.db;"
-        "from sync_server.orm import load_all_models; load_all_models()"
+        "from sync_server.migrations.models import load_all_models; load_all_models()"
     )
     subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=True, timeout=60,
                    env={"PATH": "/usr/bin:/bin", "GLOWDESK_SERVER_HOME": str(tmp_path / "home")})

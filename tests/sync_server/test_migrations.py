@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 from sync_server.db import SCHEMA_HEAD, Database, script_head
-from sync_server.orm import load_all_models
+from sync_server.migrations.models import load_all_models
 from sync_server.settings import Settings
 
 from .conftest import SECRET, ScratchDatabases

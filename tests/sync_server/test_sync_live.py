@@ -118,6 +118,10 @@ def test_a_push_reaches_another_desktops_stream_at_once(
 def test_a_push_through_another_process_arrives_through_the_poll(
     live_server: LiveServer, settings: Settings, personas: Personas
 ) -> None:
+    """SQLite: the 250 ms poll; PostgreSQL: NOTIFY from the sequence trigger, no polling."""
+    hub = live_server.app.state.live
+    if settings.is_postgresql:
+        assert hub.listening.wait(10), "the LISTEN connection did not come up"
     http, stream = _stream(live_server.url, personas.device_b)
     with http, stream as response, TestClient(create_app(settings)) as other_process:
         received = events(response)
@@ -127,7 +131,8 @@ def test_a_push_through_another_process_arrives_through_the_poll(
         pushed = time.monotonic()
         event = next_changes(received)
         assert event["event"] == "changes" and event["data"]["up_to_seq"] == 1
-        assert time.monotonic() - pushed < 1.5  # the 250 ms poll, not the in-process notifier
+        assert time.monotonic() - pushed < 1.5  # the 250 ms poll or NOTIFY, not the in-process notifier
+        assert (hub._poller is None) == settings.is_postgresql  # PostgreSQL never polls
         # Clinic A's changes are never announced on B's stream.
         Desk(other_process, personas.device_a, personas.owner).push(
             Desk(other_process, personas.device_a, personas.owner).m("patient", "insert", **patient_fields()))

@@ -18,7 +18,7 @@ from sync_server.app import create_app
 from sync_server.audit.models import AuditEntry
 from sync_server.clinics.models import Clinic, Device, Staff
 from sync_server.db import Database
-from sync_server.orm import load_all_models
+from sync_server.migrations.models import load_all_models
 from sync_server.settings import Settings
 
 from .conftest import SECRET, Personas, World

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,13 +17,6 @@ from tests.standins.server import StandinServer, free_port
 from .conftest import ClinicRef, World
 from .outside import rows
 
-CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="headless Chromium is not installed "
-                                "(apt-get install chromium; CI's .ci/run installs it)")
-
 
 @pytest.fixture
 def site(settings: Settings) -> Iterator[str]:
@@ -35,18 +27,6 @@ def site(settings: Settings) -> Iterator[str]:
     with StandinServer(app, port=port, lifespan="on"):
         yield url
     app.state.live.close_threadsafe()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def wait_for_leads(db: Database, clinic: ClinicRef, n: int = 1, timeout: float = 10) -> list[dict[str, Any]]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.db.models import AuditEntry, OutboxEntry, Patient, Staff
 from app.repositories import patients, sync_state
@@ -184,6 +185,57 @@ def test_crash_mid_pull_resumes_after_the_last_applied_page(desktops: Any, hub: 
 
     assert summary.pull.rows == 4 and summary.pull.pages == 2
     assert set(local_rows(b.store, "patient")) == set(ids)
+    assert read(b.store, sync_state.cursor) == hub.seq
+
+
+def test_a_kill_between_apply_and_cursor_while_the_next_page_is_in_flight_loses_and_duplicates_nothing(
+    desktops: Any, hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one-page pipeline: page 3 is fetched while page 2 is applied; the process dies after
+    page 2's rows were written but before its cursor was (same transaction): page 2 is not in
+    the store, page 3 is dropped, and the next sync brings both exactly once."""
+    a, b = desktops("a"), desktops("b")
+    ids = [a.add_patient(f"Piped{i}", "Pull", phone=f"+1415555{i:04d}") for i in range(7)]
+    a.sync()
+    b.pull_limit = 3
+    hub.pulls = 0
+    third_requested = threading.Event()
+    pull = hub.pull
+
+    def counting_pull(*, cursor: int, limit: int) -> Any:
+        page = pull(cursor=cursor, limit=limit)
+        if hub.pulls == 3:
+            third_requested.set()
+        return page
+
+    monkeypatch.setattr(hub, "pull", counting_pull)
+    set_cursor = sync_state.set_cursor
+    calls: list[int] = []
+
+    def dies_on_the_second_cursor(ctx: Any, value: int) -> None:
+        calls.append(value)
+        if len(calls) == 2:
+            assert third_requested.wait(10), "page 3 was not fetched while page 2 was applied"
+            raise Crash("killed between the page's rows and its cursor")
+        set_cursor(ctx, value)
+
+    monkeypatch.setattr(sync_state, "set_cursor", dies_on_the_second_cursor)
+    with pytest.raises(Crash):
+        b.sync()
+    assert read(b.store, sync_state.cursor) == 3
+    assert len(local_rows(b.store, "patient")) == 3  # page 2's rows went with the lost transaction
+    monkeypatch.setattr(sync_state, "set_cursor", set_cursor)
+    b.reopen()
+
+    summary = b.sync()
+
+    assert summary.pull.rows == 4 and summary.pull.pages == 2
+    assert set(local_rows(b.store, "patient")) == set(ids)
+    assert local_rows(b.store, "patient") == local_rows(a.store, "patient")
+    with b.store.session() as s:  # one search entry per client: nothing indexed twice
+        indexed = [r[0] for r in s.execute(text("SELECT patient_id FROM patient_search"))]
+    assert sorted(indexed) == sorted(ids)
+    assert all(b.search(f"Piped{i}") == [ids[i]] for i in range(7))
     assert read(b.store, sync_state.cursor) == hub.seq
 
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.sync.runner import SyncRunner
+import pytest
+
+from app.sync.runner import LocalPushThrottle, SyncRunner
 from app.sync.state import SyncState
+from core.clock import FixedClock
 from tests.app.sync.conftest import Desktop
 from tests.app.sync.fake_hub import FakeHub
 
@@ -88,3 +92,55 @@ def test_backoff_grows_with_jitter_up_to_the_cap(desktops: Any) -> None:
         delays = [runner.backoff(failures) for _ in range(50)]
         assert all(0.1 * ceiling <= d <= ceiling for d in delays)
         assert max(delays) - min(delays) > 0.3 * ceiling  # jittered, not in lockstep
+
+
+def test_the_first_edit_after_a_quiet_spell_goes_at_once_and_a_burst_goes_as_one_push(
+    desktops: Any, hub: FakeHub
+) -> None:
+    """Through the clock seam: the clock only moves when the test moves it, so the trailing
+    window can only end when the test says so (no wall-clock waits)."""
+    a = desktops("a")
+    clock = FixedClock(datetime(2026, 11, 22, 17, 0, tzinfo=UTC))
+    runner = runner_for(a, [], debounce=0.3, clock=clock)
+    runner.start()
+    try:
+        runner.wait_for(lambda s: runner.syncs == 1 and not s.syncing)
+        clock.advance(timedelta(minutes=5))  # a quiet spell
+        a.add_patient("Leading", "Edge")
+        runner.notify_local_change()
+        # not a moment of the window has passed on the clock: only the leading edge can send it
+        runner.wait_for(lambda s: runner.syncs == 2 and s.pending_changes == 0 and not s.syncing)
+        assert [size for _, size in hub.pushes] == [1]
+
+        for i in range(5):  # a burst right after it, inside the window
+            a.add_patient(f"Burst{i}", "Typing")
+            runner.notify_local_change()
+        runner.wait_for(lambda s: s.pending_changes >= 1)  # the runner saw the burst and holds it
+        assert a.pending() == 5
+        assert runner.syncs == 2 and [size for _, size in hub.pushes] == [1]
+
+        clock.advance(timedelta(seconds=0.3))
+        runner.notify_local_change()  # any wake-up re-reads the clock
+        runner.wait_for(lambda s: runner.syncs == 3 and s.pending_changes == 0 and not s.syncing)
+        assert [size for _, size in hub.pushes] == [1, 5]  # the whole burst in one push
+
+        clock.advance(timedelta(seconds=10))  # quiet again: the next edit goes at once
+        a.add_patient("After", "Quiet")
+        runner.notify_local_change()
+        runner.wait_for(lambda s: runner.syncs == 4 and s.pending_changes == 0 and not s.syncing)
+        assert [size for _, size in hub.pushes] == [1, 5, 1]
+    finally:
+        runner.stop()
+    assert len(hub.rows) == 7
+
+
+def test_local_push_throttle_on_a_fixed_clock() -> None:
+    clock = FixedClock(datetime(2026, 11, 22, 17, 0, tzinfo=UTC))
+    throttle = LocalPushThrottle(0.3, clock)
+    assert throttle.delay() == 0.0  # nothing sent yet
+    throttle.started()
+    clock.advance(timedelta(seconds=0.1))
+    assert throttle.delay() == pytest.approx(0.2)
+    clock.advance(timedelta(seconds=0.25))
+    assert throttle.delay() == 0.0
+    assert LocalPushThrottle(0.0, clock).delay() == 0.0
