@@ -69,10 +69,15 @@ def for_patient(
     types: Iterable[str] | None = None,
     before: datetime | None = None,
     limit: int | None = 100,
+    exclude: Iterable[str] = (),
 ) -> list[Activity]:
     """A client's timeline, newest first; ``types`` filters (a type name or a prefix ending in
-    ``.``, e.g. ``"appointment."``); ``before`` pages back in time."""
+    ``.``, e.g. ``"appointment."``), ``exclude`` leaves these types out; ``before`` pages back
+    in time."""
     query = select(Activity).where(Activity.patient_id == patient_id, Activity.deleted.is_(False))
+    left_out = list(exclude)
+    if left_out:
+        query = query.where(Activity.type.not_in(left_out))
     if types is not None:
         wanted = list(types)
         exact = [t for t in wanted if not t.endswith(".")]

@@ -42,6 +42,21 @@ def thread(ctx: Ctx, patient_id: str, *, limit: int = 300) -> list[Message]:
     return newest
 
 
+def for_timeline(ctx: Ctx, patient_id: str, *, before: datetime | None = None, limit: int = 100) -> list[Message]:
+    """The client's messages newest first, older than ``before`` (the record's timeline)."""
+    query = select(Message).where(Message.patient_id == patient_id, Message.deleted.is_(False))
+    if before is not None:
+        query = query.where(Message.occurred_at < before)
+    return list(ctx.session.execute(query.order_by(Message.occurred_at.desc(), Message.id.desc()).limit(limit))
+                .scalars())
+
+
+def count_for(ctx: Ctx, patient_id: str) -> int:
+    return int(ctx.session.execute(
+        select(func.count()).select_from(Message).where(Message.patient_id == patient_id,
+                                                        Message.deleted.is_(False))).scalar_one())
+
+
 def pending_ids(ctx: Ctx, message_ids: Sequence[str]) -> set[str]:
     """Those of these messages whose insert is still in the outbox (not yet answered by the server)."""
     found: set[str] = set()

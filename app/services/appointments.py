@@ -39,6 +39,7 @@ from app.repositories.uow import unit_of_work
 from core.clock import Clock, utc
 from core.errors import ConflictError, NotFoundError, ValidationError
 from core.permissions import Permission, Role, require
+from core.routing import clinic_hours
 from core.states import AppointmentStatus, DepositStatus, transition
 
 #: roles that see clients (the schedule's columns) when no service names its qualified roles
@@ -147,6 +148,16 @@ class ScheduleSetup:
     devices: tuple[DeviceInfo, ...]
     services: tuple[ServiceInfo, ...]
     locations: tuple[LocationInfo, ...]
+    #: the weekdays (0 = Monday) the clinic opens, from its opening hours
+    open_weekdays: frozenset[int] = frozenset(range(7))
+
+    def first_open_day(self, day: date) -> date:
+        """``day`` when the clinic opens that day, else the next day it does (``day`` when it
+        never opens)."""
+        for offset in range(7):
+            if (day + timedelta(days=offset)).weekday() in self.open_weekdays:
+                return day + timedelta(days=offset)
+        return day
 
     def provider(self, provider_id: str | None) -> Provider | None:
         return next((p for p in self.providers if p.id == provider_id), None)
@@ -531,9 +542,12 @@ class AppointmentService:
         )
         devices = tuple(DeviceInfo(d.id, d.name, d.kind, d.location_id)
                         for d in clinic_repo.list_devices(ctx, self.clinic_id))
+        clinic = clinic_repo.get_clinic(ctx, self.clinic_id)
+        hours = clinic_hours(clinic.settings if clinic is not None else None)
         return ScheduleSetup(
             timezone=self.tz.key, providers=providers, rooms=rooms, devices=devices, services=services,
             locations=tuple(LocationInfo(k, v) for k, v in sorted(locations.items(), key=lambda kv: kv[1])),
+            open_weekdays=frozenset(day for day, spans in hours.items() if spans),
         )
 
     def _appointment(self, ctx: Ctx, appointment_id: str) -> Appointment:

@@ -21,8 +21,10 @@ from app.repositories import clinic as clinic_repo
 from app.repositories import desk_reads
 from app.repositories import leads as lead_repo
 from app.repositories import merge_reviews as review_repo
+from app.repositories import messages as message_repo
 from app.repositories import patients as patient_repo
 from app.repositories.context import Actor, Ctx
+from app.repositories.messages import INBOUND
 from app.repositories.uow import unit_of_work
 from core.errors import NotFoundError
 from core.permissions import Permission, has_permission, require
@@ -34,7 +36,13 @@ TIMELINE_KINDS: dict[str, tuple[str, ...]] = {
     "notes": (activity_repo.NOTE,),
     "messages": ("message.",),
 }
+#: what the server notes on the timeline about a message (sent, received, refused, not
+#: delivered): the timeline shows the messages themselves instead, one entry each with its text
+#: and what became of it, whoever wrote them (the server, this workstation, the demo clinic)
+MESSAGE_EVENTS = ("message.received", "message.outbound", "message.refused", "message.failed")
 TIMELINE_PAGE = 100
+#: characters of a message's text on its timeline entry (the whole text is on the Messages tab)
+SNIPPET = 160
 GONE = "That client no longer exists (it may have been merged or deleted)."
 
 
@@ -132,8 +140,11 @@ class RecordService:
             counts: dict[str, int] = {}
             for activity_type, n in desk_reads.activity_type_counts(ctx, patient_id).items():
                 kind = kind_of(activity_type)
-                if kind is not None:
+                if kind is not None and activity_type not in MESSAGE_EVENTS:
                     counts[kind] = counts.get(kind, 0) + n
+            messages = message_repo.count_for(ctx, patient_id)
+            if messages:
+                counts["messages"] = counts.get("messages", 0) + messages
             ctx.session.expunge(patient)
         return ClientFile(patient, appointments, timeline, leads, counts,
                           merged_from=asked if asked != patient_id else None)
@@ -154,11 +165,17 @@ class RecordService:
 
 def _timeline(ctx: Ctx, names: _Names, patient_id: str, kind: str | None, before: datetime | None,
               limit: int) -> Timeline:
+    """Activities and messages, newest first: ``limit`` of them, and whether older ones exist."""
     types = TIMELINE_KINDS[kind] if kind is not None else None
-    rows = activity_repo.for_patient(ctx, patient_id, types=types, before=before, limit=limit + 1)
+    rows = activity_repo.for_patient(ctx, patient_id, types=types, before=before, limit=limit + 1,
+                                     exclude=MESSAGE_EVENTS)
     entries = [TimelineEntry(a.id, a.type, a.occurred_at, names.staff.get(a.actor_id or "", ""),
-                             names.payload(a.payload)) for a in rows[:limit]]
-    return Timeline(entries, kind, len(rows) > limit)
+                             names.payload(a.payload)) for a in rows]
+    if kind in (None, "messages"):
+        entries += [names.message(m) for m in message_repo.for_timeline(ctx, patient_id, before=before,
+                                                                         limit=limit + 1)]
+        entries.sort(key=lambda e: (e.occurred_at, e.id), reverse=True)
+    return Timeline(entries[:limit], kind, len(entries) > limit)
 
 
 class _Names:
@@ -185,6 +202,25 @@ class _Names:
             deposit_minor=a.deposit_minor, price_minor=a.price_minor, currency=a.currency,
             tentative=bool(a.tentative), notes=a.notes,
         )
+
+    def message(self, m: Any) -> TimelineEntry:
+        """A message as a timeline entry of the type the server would note it with."""
+        if m.direction == INBOUND:
+            kind = "message.received"
+        elif m.status == "refused":
+            kind = "message.refused"
+        elif m.status in ("failed", "undelivered"):
+            kind = "message.failed"
+        else:
+            kind = "message.outbound"
+        text = " ".join(str(m.body or "").split())
+        payload = {"channel": m.channel, "kind": m.kind, "status": m.status,
+                   "text": text if len(text) <= SNIPPET else text[: SNIPPET - 1] + "\u2026"}
+        if m.status_reason:
+            payload["reason"] = m.status_reason
+        if m.media:
+            payload["media"] = len(m.media)
+        return TimelineEntry(m.id, kind, m.occurred_at, self.staff.get(m.author_id or "", ""), payload)
 
     def lead(self, lead: Any) -> LeadLine:
         return LeadLine(

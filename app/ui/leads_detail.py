@@ -15,6 +15,7 @@ from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.formatting import (
     LEAD_STATUS,
+    age_on,
     display_ago,
     display_phone,
     display_when,
@@ -113,6 +114,8 @@ class LeadDetail(QFrame):
         self.escalated_chip.setVisible(lead.escalated_at is not None)
         tz, today = self._desk.tz(), self._desk.today()
         lines = [f"Arrived {display_when(lead.received_at, tz, today)} ({display_ago(lead.received_at, now)} ago)"]
+        if lead.date_of_birth:  # the list drops its Age column on a narrow screen
+            lines.append(f"{age_on(lead.date_of_birth, today)} years old")
         if lead.service_interest:
             lines.append(f"Interested in {lead.service_interest}")
         if lead.phone:

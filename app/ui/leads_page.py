@@ -44,7 +44,7 @@ from app.ui.leads_detail import LeadDetail
 from app.ui.models.lead_list_model import LeadListModel
 from app.ui.operations import Op
 from app.ui.tables import RowTable
-from app.ui.widgets import icon_label, label, row
+from app.ui.widgets import FlowLayout, icon_label, label, row
 from core.permissions import Permission
 
 #: status filter buttons: (key, label, statuses; None: all)
@@ -124,7 +124,11 @@ class LeadsPage(QWidget):
         layout.setSpacing(12)
         layout.addLayout(row(label("Leads", name="PageTitle"), None))
         layout.addWidget(self.banner)
-        layout.addLayout(row(*self.status_buttons.values(), self.escalated, spacing=6))
+        statuses = QWidget()
+        flow = FlowLayout(statuses, spacing=4)  # a second line rather than cut counts on a laptop
+        for button in (*self.status_buttons.values(), self.escalated):
+            flow.addWidget(button)
+        layout.addWidget(statuses)
         for combo in (self.source, self.owner, self.period):
             combo.setMinimumWidth(170)
         layout.addLayout(row(icon_label("filter", size=16), self.source, self.owner, self.period, None, self.count,

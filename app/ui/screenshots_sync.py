@@ -8,7 +8,6 @@ writes:
 - ``first-run-download.png``: the same workstation downloading the clinic (records so far);
 - ``sync-review.png``: the review list after an offline edit lost to another desk's and an
   offline booking the server refused (a real conflict and a real double booking);
-- ``lead-routing.png``: Settings > Lead routing, the demo clinic's rules as the server holds them;
 - ``offline.png``: Today with the offline banner and the status bar once the server is stopped
   and a client was edited;
 - ``import.png``: the client-list import with the dry run's report.
@@ -270,14 +269,6 @@ def _front_desk(outdir: Path, tmp: Path, server: Server, home: Path, slot: datet
         dialog.table.selectRow(dialog.model.row_of(refused.key))
         written.append(save(app, dialog, outdir / "sync-review.png"))
         dialog.accept()
-
-        # Settings > Lead routing, read from the clinic server (the demo clinic's rules)
-        window.show_page("settings")
-        settings = window.pages["settings"]
-        settings.show_section("lead_routing")
-        wait(app, lambda: settings.routing.sheet is not None and not settings.routing.busy, 30)
-        settings.routing.rule_list.setCurrentRow(0)
-        written.append(save(app, window, outdir / "lead-routing.png"))
 
         # the server goes away; an edit made meanwhile waits on this workstation
         server.stop()

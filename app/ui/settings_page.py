@@ -62,8 +62,10 @@ class Section:
 SECTIONS = (
     Section("service", "Services", "The menu clients book from: durations, set-up and clean-up time, prices "
             "and deposits, who may perform each and the device it needs.", (
-                Col("Service", lambda s: s.name, None, bold=True),
-                Col("Category", lambda s: s.category.capitalize(), 124, muted=True),
+                # names that share their first words (Juv\u00e9derm ..., Laser Hair Removal ...) are cut in
+                # the middle, so that what tells them apart stays in sight
+                Col("Service", lambda s: s.name, None, bold=True, min_width=220, elide="middle"),
+                Col("Category", lambda s: s.category.capitalize(), 124, muted=True, drop=1),
                 Col("Length", lambda s: f"{s.duration_min} min" + (
                     f" +{s.buffer_before_min + s.buffer_after_min}" if s.buffer_before_min + s.buffer_after_min
                     else ""), 104),
@@ -73,6 +75,8 @@ SECTIONS = (
                 Col("Deposit", lambda s: display_money(s.deposit_minor, s.currency, cents=False)
                     if s.deposit_minor else "\u2014", 76, right=True),
                 Col("Device", lambda s: kind_label(s.device_kind) or "\u2014", 140, muted=True),
+                Col("Performed by", lambda s: ", ".join(role_label(r) for r in s.qualified_roles) or "\u2014", 190,
+                    muted=True, drop=2),
                 Col("", _active, 84, tone=_tone))),
     Section("room", "Rooms", "Treatment and consult rooms at each location; a booking holds its room.", (
         Col("Room", lambda r: r.name, None, bold=True), Col("Location", lambda r: r.location, 180),
@@ -83,8 +87,9 @@ SECTIONS = (
         Col("", _active, 90, tone=_tone))),
     Section("staff", "Staff", "Who works here, their role (it decides what they can see and do) and their "
             "sign-in PIN.", (
-                Col("Name", lambda s: s.display_name, None, bold=True),
-                Col("Role", lambda s: role_label(s.role), 140), Col("Title", lambda s: s.title or "", 200, muted=True),
+                Col("Name", lambda s: s.display_name, None, bold=True, min_width=180),
+                Col("Role", lambda s: role_label(s.role), 140),
+                Col("Title", lambda s: s.title or "", 200, muted=True, drop=1),
                 Col("Working hours", lambda s: s.working_hours or "Opening hours", 220, muted=True),
                 Col("PIN", lambda s: "Set" if s.has_pin else "Not set", 80, tone=lambda s: "ok" if s.has_pin
                     else "warn"),

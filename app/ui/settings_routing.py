@@ -35,7 +35,7 @@ from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.formatting import SOURCE_LABELS, role_label
 from app.ui.routing_rule_dialog import KIND_TITLES, PICKS, RuleDialog
-from app.ui.widgets import label, row
+from app.ui.widgets import FlowLayout, label, row
 from core.routing import (
     CLOCK,
     MAX_CLAIM_MINUTES,
@@ -167,8 +167,11 @@ class LeadRoutingSection(QWidget):
         self.remove = QPushButton("Remove")
         self.remove.setObjectName("RemoveRule")
         self.remove.clicked.connect(self.remove_rule)
-        layout.addLayout(row(self.add_rule, self.edit_button, self.up, self.down, None, self.remove,
-                             stretch_end=False))
+        buttons = QWidget()
+        flow = FlowLayout(buttons, spacing=6)  # a second line rather than cut words on a laptop
+        for button in (self.add_rule, self.edit_button, self.up, self.down, self.remove):
+            flow.addWidget(button)
+        layout.addWidget(buttons)
         self.fallback = QComboBox()
         self.fallback.setObjectName("RoutingFallback")
         self.escalate = QComboBox()
@@ -237,6 +240,10 @@ class LeadRoutingSection(QWidget):
         self._set_enabled(False)
         self._say("Loading the clinic's lead routing\u2026", "muted")
         self.desk.server.lead_routing(on_success=self._show, on_failure=self._load_failed)
+
+    def show_sheet(self, sheet: RoutingSheet) -> None:
+        """Show ``sheet`` as if the clinic server had sent it (the screen catalog's demo clinic)."""
+        self._show(sheet)
 
     def _show(self, sheet: RoutingSheet, notice: str | None = None, tone: str = "ok") -> None:
         self.busy = False

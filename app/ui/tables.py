@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeyEvent, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -30,7 +30,14 @@ TONES = {
 
 
 class ChipDelegate(QStyledItemDelegate):
-    """Paints a cell whose column has a tone as a rounded chip."""
+    """Paints a cell whose column has a tone as a rounded chip; cuts a long text where its
+    column says (``Col.elide``)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Index) -> None:  # noqa: N802 - Qt's name
+        super().initStyleOption(option, index)
+        columns = getattr(index.model(), "columns", None)
+        if columns and 0 <= index.column() < len(columns) and columns[index.column()].elide == "middle":
+            option.textElideMode = Qt.TextElideMode.ElideMiddle
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         tone = index.data(TONE_ROLE)
@@ -70,7 +77,14 @@ class ChipDelegate(QStyledItemDelegate):
 
 class RowTable(QTableView):
     """A row-selecting, read-only table over a :class:`RowTableModel`; Enter or a double click
-    emits ``activated_row``."""
+    emits ``activated_row``.
+
+    Columns: every title fits (a column is never narrower than its header needs); the stretch
+    column (``Col.width is None``, the name) takes the room the others leave, never less than
+    its ``min_width``: first the columns with a ``drop`` rank are hidden (highest first), then
+    the table scrolls sideways. Every column can be resized by dragging its header's edge; a
+    width the person chose is kept.
+    """
 
     activated_row = Signal(int)
 
@@ -87,23 +101,73 @@ class RowTable(QTableView):
         self.setWordWrap(False)
         self.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.verticalHeader().hide()
         self.verticalHeader().setDefaultSectionSize(row_height)
+        self._columns = model.columns
+        self._stretch = next((i for i, col in enumerate(model.columns) if col.width is None), None)
+        self._chosen: dict[int, int] = {}  # widths the person dragged
+        self._fitting = False
         header = self.horizontalHeader()
         header.setHighlightSections(False)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        stretched = False
-        for i, col in enumerate(model.columns):
-            if col.width is None:
-                header.setSectionResizeMode(i, QHeaderView.ResizeMode.Stretch)
-                stretched = True
-            else:
-                self.setColumnWidth(i, col.width)
-        if not stretched:
-            header.setStretchLastSection(True)
+        header.setStretchLastSection(self._stretch is None)
+        header.setMinimumSectionSize(24)
+        header.sectionResized.connect(self._section_resized)
+        self._fit_columns()
         self.doubleClicked.connect(lambda index: self.activated_row.emit(index.row()))
+
+    # --- column widths ------------------------------------------------------------------------
+
+    def column_width_needed(self, column: int) -> int:
+        """The width ``column`` is given: its hint (or the stretch column's minimum), never
+        narrower than its title."""
+        col = self._columns[column]
+        wanted = col.min_width if col.width is None else col.width
+        return max(wanted, self.horizontalHeader().sectionSizeHint(column))
+
+    def _section_resized(self, column: int, _old: int, new: int) -> None:
+        if not self._fitting and self._stretch is not None and new > 0:
+            self._chosen[column] = new  # dragged by the person (the view's own changes are fitting)
+
+    def _fit_columns(self) -> None:
+        if self._fitting:
+            return
+        self._fitting = True
+        try:
+            widths = {i: self._chosen.get(i, self.column_width_needed(i)) for i, col in enumerate(self._columns)
+                      if col.width is not None}
+            if self._stretch is None:
+                for i, width in widths.items():
+                    self.setColumnWidth(i, width)
+                return
+            room = self.viewport().width()
+            least = self._chosen.get(self._stretch, self.column_width_needed(self._stretch))
+            hidden: set[int] = set()
+            for i in sorted((i for i, c in enumerate(self._columns) if c.drop), key=lambda i: -self._columns[i].drop):
+                if sum(w for j, w in widths.items() if j not in hidden) + least <= room:
+                    break
+                hidden.add(i)
+            for i, col in enumerate(self._columns):
+                if col.drop:
+                    self.setColumnHidden(i, i in hidden)
+            for i, width in widths.items():
+                if i not in hidden:
+                    self.setColumnWidth(i, width)
+            rest = room - sum(w for j, w in widths.items() if j not in hidden)
+            self.setColumnWidth(self._stretch, self._chosen.get(self._stretch, max(least, rest)))
+        finally:
+            self._fitting = False
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+        return super().viewportEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        self._fit_columns()  # the stylesheet's header font is in force now
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.currentIndex().isValid():

@@ -107,15 +107,17 @@ def system_scheme() -> str:
     return "light"
 
 
-def stylesheet(palette: dict[str, str] | None = None) -> str:
-    """resources/style.qss with its ``@tokens`` filled from ``palette`` (the one in force)."""
+def stylesheet(palette: dict[str, str] | None = None, *, text: str | None = None) -> str:
+    """resources/style.qss (or ``text``, a screen's own rules) with its ``@tokens`` filled from
+    ``palette`` (the one in force)."""
     palette = palette or PALETTE
-    path = resources_dir() / "style.qss"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError:
-        log.warning("stylesheet not found; using Qt's default look")
-        return ""
+    if text is None:
+        path = resources_dir() / "style.qss"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            log.warning("stylesheet not found; using Qt's default look")
+            return ""
 
     def fill(match: re.Match[str]) -> str:
         return palette.get(match.group(1), match.group(0))

@@ -65,10 +65,17 @@ def book_on(desk: Desk, *, patient_id: str, start: datetime) -> str:
 
 
 def todays_slot() -> datetime:
-    """A half-hour today in the clinic's zone (America/Los_Angeles), as UTC."""
+    """Noon on the day Today opens on, in the clinic's zone (America/Los_Angeles), as UTC: today,
+    or the next day the clinic opens when it is closed today (the test clinic keeps the default
+    opening hours, Monday to Saturday)."""
     from zoneinfo import ZoneInfo
 
+    from core.routing import clinic_hours
+
     local = datetime.now(UTC).astimezone(ZoneInfo("America/Los_Angeles"))
+    hours = clinic_hours(None)
+    while not hours.get(local.weekday()):
+        local += timedelta(days=1)
     return local.replace(hour=12, minute=0, second=0, microsecond=0).astimezone(UTC)
 
 

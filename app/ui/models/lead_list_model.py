@@ -46,15 +46,15 @@ class LeadListModel(RowTableModel):
         self._now = datetime.now(UTC)
         self._today: date = self._now.date()
         super().__init__((
-            Col("Name", person, None, bold=True),
-            Col("Age", self._age, 44, right=True),
-            Col("Source", lambda r: source_label(r.source), 112, tip=lambda r: r.service_interest or ""),
+            Col("Name", person, None, bold=True, min_width=170),
+            Col("Age", self._age, 44, right=True, drop=2),  # both in the detail beside the list
+            Col("Source", lambda r: source_label(r.source), 136, tip=lambda r: r.service_interest or "", drop=1),
             Col("Status", lambda r: status_label(LEAD_STATUS, r.status), 96,
                 tone=lambda r: status_tone(LEAD_STATUS, r.status)),
             Col("Owner", lambda r: owner_text(r, self._now, self._me), 140, tip=self._owner_tip),
             Col("Reply", lambda r: reply_timer(r, self._now).text, 150, tone=lambda r: reply_timer(r, self._now).tone,
                 tip=lambda r: reply_timer(r, self._now).tip),
-            Col("Arrived", self._arrived, 96, right=True,
+            Col("Arrived", self._arrived, 100, right=True,
                 tip=lambda r: f"Arrived {display_when(r.received_at, self._tz, self._today)}"),
         ), parent)
 

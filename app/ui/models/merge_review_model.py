@@ -23,8 +23,8 @@ class MergeReviewListModel(RowTableModel):
     def __init__(self, parent: Any = None) -> None:
         self._now = datetime.now(UTC)
         super().__init__((
-            Col("Client", lambda c: c.left.name, None, bold=True),
-            Col("Why", lambda c: c.reason, 196, muted=True),
+            Col("Client", lambda c: c.left.name, None, bold=True, min_width=130),
+            Col("Why", lambda c: c.reason, 150, muted=True, drop=1),  # also the first line of the case beside
             Col("History", _history, 64, right=True,
                 tip=lambda c: "Appointments and leads on each record (already there / new)"),
             Col("Found", lambda c: display_ago(c.opened_at, self._now) + " ago"

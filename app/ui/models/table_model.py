@@ -26,12 +26,19 @@ TONE_ROLE = Qt.ItemDataRole.UserRole + 3
 class Col:
     header: str
     text: Callable[[Any], str]
-    width: int | None = None  # a hint for the view; None: stretch
+    width: int | None = None  # a hint for the view (never narrower than its title); None: stretch
     tone: Callable[[Any], str] | None = None  # a chip column when set
     bold: bool = False
     muted: bool = False
     right: bool = False
     tip: Callable[[Any], str] | None = None
+    #: the stretch column's narrowest width before the view scrolls sideways
+    min_width: int = 150
+    #: 0: always shown; otherwise hidden while the view is too narrow for the stretch column's
+    #: ``min_width`` (the highest number first), shown again when there is room
+    drop: int = 0
+    #: where a text too long for its cell is cut: "right" or "middle" (names that differ at the end)
+    elide: str = "right"
 
 
 class RowTableModel(QAbstractTableModel):

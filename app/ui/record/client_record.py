@@ -199,21 +199,28 @@ def describe(kind: str, payload: dict[str, Any], tz: tzinfo | None, today: date)
 
 
 def _message_entry(kind: str, payload: dict[str, Any]) -> tuple[str, str, str]:
-    """A timeline line for a message (the thread itself is on the Messages tab)."""
+    """A timeline line for a message: what happened and its text (the thread is on the
+    Messages tab)."""
     dm = payload.get("channel") == "instagram"
+    text = str(payload.get("text") or payload.get("body") or "")
+    if payload.get("media") and not text:
+        text = "Photo attached"
+    reason = str(payload.get("reason") or "")
     if kind == "message.received":
-        return ("Instagram message from the client" if dm else "Text from the client"), "", "info"
+        return ("Instagram message from the client" if dm else "Text from the client"), text, "info"
     if kind == "message.outbound":
-        return ("Automatic text sent" if payload.get("kind") in ("lead_ack", "help_reply") else "Text sent"), "", "info"
+        if payload.get("kind") in ("lead_ack", "help_reply"):
+            return ("Automatic Instagram reply sent" if dm else "Automatic text sent"), text, "info"
+        return ("Instagram message sent" if dm else "Text sent"), text, "info"
     if kind == "message.refused":
-        return "Text not sent", str(payload.get("reason") or ""), "danger"
+        return ("Instagram message not sent" if dm else "Text not sent"), reason or text, "danger"
     if kind == "message.failed":
-        return "Text not delivered", str(payload.get("reason") or ""), "danger"
+        return ("Instagram message not delivered" if dm else "Text not delivered"), reason or text, "danger"
     if kind == "message.opt_out":
         return "Opted out of texts", f"replied {payload.get('keyword') or 'STOP'}", "warn"
     if kind == "message.opt_in":
         return "Opted back in to texts", f"replied {payload.get('keyword') or 'START'}", "ok"
-    return "Message", "", "info"
+    return "Message", text, "info"
 
 
 def _when(value: Any, tz: tzinfo | None, today: date) -> str:

@@ -1,9 +1,11 @@
 """Writing a message: a template picker, the channel, the purpose, the text, and a live preview
 of what goes out.
 
-The text box holds template text: plain words, and ``{{ first_name }}``-style variables and
-``{% if %}`` conditionals (core.templates). Picking a template puts its text in the box. Under
-the box the preview shows the text as this client will receive it, with its length, SMS
+Picking a template puts its text in the box as this client will receive it: rendered with
+core.templates for this client (staff see and can edit the words that go out, never template
+code); the message keeps the template's id. Text typed by hand may use ``{{ first_name }}``-style
+variables and ``{% if %}`` conditionals too: under the box the preview then shows the text as
+this client will receive it. Beside Send: its length, SMS
 segments and encoding (core.sms) for a text or its length for a DM, and says why it cannot be
 sent when it cannot: no mobile number, no consent recorded, marketing without the permission, a
 template mistake, too long; for an Instagram DM: no Instagram account on the record, Instagram
@@ -20,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -69,6 +71,7 @@ class ComposeBox(QFrame):
         self.desk = desk
         self.thread: Thread | None = None
         self._template_id: str | None = None
+        self._template_missing: tuple[str, ...] = ()  # variables the inserted template had no value for
         self._rendered = ""
         self.templates = QComboBox()
         self.templates.setObjectName("TemplatePicker")
@@ -129,6 +132,7 @@ class ComposeBox(QFrame):
             self.text.clear()
             self.text.blockSignals(False)
             self._template_id = None
+            self._template_missing = ()
         self._set_channels(thread, keep=same)
         self.templates.blockSignals(True)
         self.templates.clear()
@@ -164,9 +168,18 @@ class ComposeBox(QFrame):
         chosen = next((t for t in self.thread.templates if t.id == template_id), None)
         if chosen is None:
             return
+        try:
+            rendered = render_template(chosen.body, self.thread.variables)
+        except TemplateProblem as exc:  # checked when saved: only a template from an older version
+            self.problem.setText(f"The template \u201c{chosen.name}\u201d cannot be used: {exc.user_message}")
+            self.problem.setVisible(True)
+            self.templates.setCurrentIndex(max(self.templates.findData(self._template_id), 0))
+            return
         self._template_id = chosen.id
+        self._template_missing = rendered.missing
+        self.text.setPlainText(rendered.text)  # first: an empty box means "not from a template"
         self.purpose.setCurrentIndex(1 if chosen.purpose == MARKETING and self.can_market else 0)
-        self.text.setPlainText(chosen.body)
+        self.text.moveCursor(QTextCursor.MoveOperation.End)
         self.text.setFocus()
 
     @property
@@ -205,6 +218,10 @@ class ComposeBox(QFrame):
                 count += f" \u00b7 {shown} {'needs' if len(info.non_gsm) == 1 else 'need'} UCS-2"
         templated = "{{" in source or "{%" in source
         preview = f"Sends: {self._rendered}" if templated and self._rendered else ""
+        if not source.strip():
+            self._template_id, self._template_missing = None, ()  # emptied: no longer from a template
+        if self._template_id is not None:
+            missing = tuple(dict.fromkeys((*self._template_missing, *missing)))
         if not problem:
             problem = self._why_not(thread, missing)
         self._show(preview, count, problem, not problem and bool(self._rendered.strip()))
@@ -277,6 +294,7 @@ class ComposeBox(QFrame):
         """The message was written: start afresh (on the same channel: the conversation goes on)."""
         self.text.clear()
         self._template_id = None
+        self._template_missing = ()
         self.templates.setCurrentIndex(0)
         self.purpose.setCurrentIndex(0)
 

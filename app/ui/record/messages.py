@@ -32,6 +32,7 @@ from app.ui.models.thread_model import ThreadModel
 from app.ui.operations import Op
 from app.ui.record.bubbles import BubbleDelegate
 from app.ui.record.compose import ComposeBox
+from app.ui.text_fit import ElidedLabel
 from app.ui.widgets import label, row
 
 
@@ -64,14 +65,18 @@ class MessagesPanel(QWidget):
         self._pages = QStackedWidget()
         self._pages.addWidget(self.list)
         self._pages.addWidget(self.empty)
-        self.heading = label("Shared thread \u00b7 texts and Instagram DMs, seen by the whole team", kind="muted")
+        self.heading = ElidedLabel("Shared thread \u00b7 texts and Instagram DMs, seen by the whole team")
+        self.heading.setProperty("kind", "muted")
         self.read_note = label("", name="ThreadReadNote", kind="muted")
         self.compose = ComposeBox(desk)
         self.compose.send_requested.connect(self._send)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 12, 0, 0)
         layout.setSpacing(8)
-        layout.addLayout(row(self.heading, None, self.read_note, stretch_end=False))
+        top = row(stretch_end=False, spacing=16)
+        top.addWidget(self.heading, 1)  # cut first (the full line in its tooltip): who read it matters more
+        top.addWidget(self.read_note)
+        layout.addLayout(top)
         layout.addWidget(self._pages, 1)
         layout.addWidget(self.compose)
         desk.ops.changes_did_happen.connect(self._changes)

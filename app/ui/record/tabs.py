@@ -97,7 +97,9 @@ class RecordTabs(QTabWidget):
         for i in range(self.count()):
             base = self.tabText(i).split("  ")[0]
             if base == "Messages":
-                self.setTabText(i, f"{base}  ● {self._unread} unread" if self._unread else base)
+                # the count only: the record's header says "2 unread messages" (a laptop has no room)
+                self.setTabText(i, f"{base}  \u25cf {self._unread}" if self._unread else base)
+                self.setTabToolTip(i, f"{self._unread} unread" if self._unread else "")
                 continue
             count = {"Appointments": getattr(self, "_appointments", 0)}.get(base)
             self.setTabText(i, f"{base}  {count}" if count else base)

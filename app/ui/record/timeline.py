@@ -200,8 +200,7 @@ class TimelinePanel(QWidget):
             return
         what = dict(TIMELINE_FILTERS).get(self._kind, "activity").lower()
         if self._kind == "messages":
-            self.empty.setText("No messages on this client's timeline yet. The whole thread is on the "
-                               "Messages tab.")
+            self.empty.setText("No messages with this client yet: write the first on the Messages tab.")
         else:
             self.empty.setText(f"No {what} on this client's timeline yet.")
         self._pages.setCurrentWidget(self.empty)

@@ -45,6 +45,14 @@ HEADER = 56.0
 BOTTOM = 10.0
 MIN_COLUMN = {DAY: 150.0, WEEK: 128.0}
 MIN_PX_PER_MIN = 1.0
+#: a block narrower than this has no deposit dot (its deposit line says it) and no VIP star:
+#: the room goes to the client's name
+DOT_WIDTH = 80.0
+STAR_WIDTH = 80.0
+#: half the height of an hour's label in the gutter (px)
+GUTTER_LABEL = 9.0
+#: a one-line block at least this wide (text room, px) starts with the time
+WIDE_ONE_LINE = 130.0
 RADIUS = 6.0
 #: keys the view handles (day navigation); the canvas lets them through
 PASS_KEYS = {Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_T, Qt.Key.Key_Home}
@@ -231,6 +239,8 @@ class ScheduleCanvas(QAbstractScrollArea):
             minute = local.hour * 60 + local.minute - 90
         elif layout.blocks:
             minute = min(b.held_start for b in layout.blocks) - 30
+        # an hour line just under the header, so that its label is not cut in half
+        minute = minute // 60 * 60 - GUTTER_LABEL / self.grid.px_per_min
         self.verticalScrollBar().setValue(int((minute - layout.first_minute) * self.grid.px_per_min))
         self._sync_scroll()
 
@@ -391,7 +401,7 @@ class ScheduleCanvas(QAbstractScrollArea):
         p.drawPixmap(QPointF(x, y), self._background(key, fill, accent, QColor(pal.busy if busy else accent)))
         p.setPen(Qt.PenStyle.NoPen)
         # deposit dot: always there when a deposit is in play, even on the smallest block
-        if entry.deposit_label and rect.width() > 40:
+        if entry.deposit_label and rect.width() > DOT_WIDTH:
             p.setBrush(pal.deposit(entry.deposit_status))
             p.drawEllipse(QPointF(rect.right() - 8, rect.top() + 8), 3.2, 3.2)
         shown = self._ghost_entry(entry) if ghost else entry
@@ -433,70 +443,86 @@ class ScheduleCanvas(QAbstractScrollArea):
         self._backgrounds[key] = pixmap
         return pixmap
 
-    def _paint_text(self, p: QPainter, rect: QRectF, entry: ScheduleEntry, color: QColor, *, pending: bool,
-                    ghost: bool, busy: bool) -> None:
+    def _text_lines(self, rect: QRectF, entry: ScheduleEntry, *, pending: bool = False, ghost: bool = False,
+                    busy: bool = False) -> list[tuple[str, str, float, float, float]]:
+        """What a block of ``rect`` says, cut to fit: [(kind, text, x, top, width)], most important
+        first (the client, the service, then the time and the rest as lines allow). A one-line
+        block says "client · service", with the time before it when the block is wide; a block
+        too narrow for a few letters says nothing (its tooltip has the words)."""
         layout = self.layout_
         assert layout is not None
-        pal = self._pal
-        left = rect.left() + 10
-        width = rect.width() - 24
-        if width < 30:  # a sliver in a crowded week: colour only (the tooltip has the words)
-            return
-        name_h = self.m_name.height()
-        small_h = self.m_small.height()
+        pad = 10.0 if rect.width() >= 60 else 7.0
+        dot = 12.0 if entry.deposit_label and rect.width() > DOT_WIDTH else 4.0
+        left, width = rect.left() + pad, rect.width() - pad - dot
+        if width < 14:
+            return []
+        name_h, small_h = self.m_name.height(), self.m_small.height()
         top = rect.top() + 2
-        bottom = rect.bottom() - 1
-        struck = entry.status in ("cancelled", "late_cancelled")
+        if rect.height() < name_h + small_h + 2:  # one line
+            tail = " \u00b7 Saving\u2026" if pending else " \u00b7 Busy" if busy else f" \u00b7 {entry.service_name}"
+            short = f"{entry.client_name}{tail}"
+            if width >= WIDE_ONE_LINE:
+                short = f"{format_time(entry.start_at, layout.tz, meridiem=False)}  {short}"
+            return [("one", self._elided(short, self.m_name, True, width), left, top - 1, width)]
         lines = self._lines(entry)
         if pending:
             lines = [lines[0], ("time", "Saving\u2026")]
         elif ghost:
             span = format_span(entry.start_at, entry.end_at, layout.tz)
             lines = [lines[0], ("time", f"Busy \u00b7 {span}" if busy else f"\u2192 {span}")]
-        if rect.height() < name_h + small_h + 2:  # one line: time, name, service
-            short = f"{format_time(entry.start_at, layout.tz, meridiem=False)}  {entry.client_name}"
-            if pending:
-                short += " \u00b7 Saving\u2026"
-            elif busy:
-                short += " \u00b7 Busy"
-            else:
-                short += f" \u00b7 {entry.service_name}"
-            p.setFont(self.f_name)
-            p.setPen(color)
-            p.drawText(QRectF(round(left), round(top - 1), width, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
-                       self._elided(short, self.m_name, True, width))
-            return
-        y = top
-        muted = QColor(color)
-        muted.setAlphaF(0.72)
+        out: list[tuple[str, str, float, float, float]] = []
+        y, bottom = top, rect.bottom() - 1
         for kind, value in lines:
             is_name = kind == "name"
-            font, metrics, height = (self.f_name, self.m_name, name_h) if is_name else (
-                self.f_small, self.m_small, small_h)
+            metrics, height = (self.m_name, name_h) if is_name else (self.m_small, small_h)
             if y + height > bottom + 1:
                 break
-            if struck and is_name:
-                font = self.f_name_struck
-            x = left
-            avail = width
+            x, avail = left, width
+            if is_name and entry.vip and width >= STAR_WIDTH:
+                step = metrics.horizontalAdvance("\u2605 ")
+                x, avail = x + step, avail - step
+            if kind == "deposit":
+                x, avail = x + 10, avail - 10
+            out.append((kind, self._elided(value, metrics, is_name, avail), x, y, avail))
+            y += height
+        return out
+
+    def painted_texts(self, appointment_id: str) -> list[str]:
+        """The words the block of ``appointment_id`` shows now, as cut to fit (for tests)."""
+        block = self.layout_.block(appointment_id) if self.layout_ else None
+        if block is None:
+            return []
+        return [text for _k, text, *_ in self._text_lines(QRectF(*self.grid.block_rect(block)), block.entry)]
+
+    def _paint_text(self, p: QPainter, rect: QRectF, entry: ScheduleEntry, color: QColor, *, pending: bool,
+                    ghost: bool, busy: bool) -> None:
+        pal = self._pal
+        struck = entry.status in ("cancelled", "late_cancelled")
+        muted = QColor(color)
+        muted.setAlphaF(0.72)
+        for kind, text, x, y, room in self._text_lines(rect, entry, pending=pending, ghost=ghost, busy=busy):
+            if kind == "one":
+                p.setFont(self.f_name)
+                p.setPen(color)
+                p.drawText(QRectF(round(x), round(y), room, rect.height() - 2), Qt.AlignmentFlag.AlignVCenter,
+                           text)
+                continue
+            is_name = kind == "name"
+            font, metrics = (self.f_name_struck if struck else self.f_name, self.m_name) if is_name else (
+                self.f_small, self.m_small)
             baseline = round(y + metrics.ascent())
-            if is_name and entry.vip:
+            if is_name and entry.vip and room + metrics.horizontalAdvance("\u2605 ") >= STAR_WIDTH:
+                step = metrics.horizontalAdvance("\u2605 ")
                 p.setFont(font)
                 p.setPen(pal.vip)
-                p.drawText(QPointF(round(x), baseline), "\u2605")
-                step = metrics.horizontalAdvance("\u2605 ")
-                x += step
-                avail -= step
+                p.drawText(QPointF(round(x - step), baseline), "\u2605")
             if kind == "deposit":
                 p.setPen(Qt.PenStyle.NoPen)
                 p.setBrush(pal.deposit(entry.deposit_status))
-                p.drawEllipse(QPointF(x + 3, y + height / 2), 2.6, 2.6)
-                x += 10
-                avail -= 10
+                p.drawEllipse(QPointF(x - 7, y + self.m_small.height() / 2), 2.6, 2.6)
             p.setFont(font)
             p.setPen(pal.busy if busy and kind == "time" else color if kind in ("name", "service") else muted)
-            p.drawText(QPointF(round(x), baseline), self._elided(value, metrics, is_name, avail))
-            y += height
+            p.drawText(QPointF(round(x), baseline), text)
 
     def _elided(self, text: str, metrics: QFontMetricsF, bold: bool, width: float) -> str:
         """``text`` cut to ``width`` (remembered: the same blocks are painted again and again)."""
@@ -544,8 +570,15 @@ class ScheduleCanvas(QAbstractScrollArea):
         p.fillRect(QRectF(0, HEADER, GUTTER, h - HEADER), pal.canvas)
         p.setFont(self.f_gutter)
         p.setPen(pal.gutter_text)
+        now_y = None
+        if self.now is not None and self.today in layout.days:
+            local = self.now.astimezone(layout.tz)
+            if layout.first_minute <= local.hour * 60 + local.minute <= layout.last_minute:
+                now_y = g.y(local.hour * 60 + local.minute)
         for minute in range(layout.first_minute, layout.last_minute + 1, 60):
             y = g.y(minute)
+            if now_y is not None and abs(y - now_y) < 2 * GUTTER_LABEL:
+                continue  # the now pill stands there: the hour is plain from it
             hour = minute // 60
             label = "Noon" if hour == 12 else f"{hour % 12 or 12} {'AM' if hour < 12 or hour == 24 else 'PM'}"
             rect = QRectF(0, y - 8, GUTTER - 12, 16)

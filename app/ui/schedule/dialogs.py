@@ -41,6 +41,7 @@ from app.services.appointments import (
     ScheduleSetup,
     format_span,
 )
+from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.operations import Op
 from app.ui.schedule.facade import ScheduleDesk
@@ -61,26 +62,27 @@ STATUS_TONES = {"booked": "accent", "confirmed": "accent", "checked_in": "ok", "
                 "cancelled": "muted", "late_cancelled": "muted", "no_show": "danger"}
 CHECK_DELAY_MS = 120
 
+#: ``@tokens`` are the theme's colours (light or dark)
 DIALOG_STYLE = """
 QDialog { background: palette(base); }
 QLabel#DialogTitle { font-size: 15pt; font-weight: 600; }
-QLabel#DialogSubtitle, QLabel[kind="muted"] { color: #6b7280; }
-QLabel#Problem { color: #b42318; font-weight: 600; }
-QLabel#Alerts { background: #fef3f2; border: 1px solid #f5c2bd; border-left: 4px solid #b42318;
-                border-radius: 6px; color: #7a1a12; font-weight: 600; padding: 6px 10px; }
-QLabel#Tentative { background: #fff8e6; border: 1px solid #f3dca4; border-radius: 6px; color: #7a5200;
+QLabel#DialogSubtitle, QLabel[kind="muted"] { color: @muted; }
+QLabel#Problem { color: @danger; font-weight: 600; }
+QLabel#Alerts { background: @danger-soft; border: 1px solid @danger-line; border-left: 4px solid @danger;
+                border-radius: 6px; color: @danger-text; font-weight: 600; padding: 6px 10px; }
+QLabel#Tentative { background: @warn-soft; border: 1px solid @warn-line; border-radius: 6px; color: @warn;
                    padding: 6px 10px; }
 QLabel[kind="chip"] { border-radius: 8px; padding: 3px 10px; font-size: 9pt; font-weight: 600;
-                      background: #eef0f4; color: #4b5263; }
-QLabel[kind="chip"][tone="accent"] { background: #efeafe; color: #5337c4; }
-QLabel[kind="chip"][tone="ok"] { background: #e5f5ec; color: #16794c; }
-QLabel[kind="chip"][tone="danger"] { background: #fdecea; color: #b42318; }
-QLabel[kind="chip"][tone="muted"] { background: #f3f4f6; color: #8a909c; }
-QListWidget#ClientResults { border: 1px solid #e6e8ee; border-radius: 8px; }
+                      background: @chip; color: @text2; }
+QLabel[kind="chip"][tone="accent"] { background: @accent-soft; color: @accent-strong; }
+QLabel[kind="chip"][tone="ok"] { background: @ok-chip; color: @ok; }
+QLabel[kind="chip"][tone="danger"] { background: @danger-chip; color: @danger; }
+QLabel[kind="chip"][tone="muted"] { background: @chip-muted; color: @faint; }
+QListWidget#ClientResults { border: 1px solid @line; border-radius: 8px; }
 QListWidget#ClientResults::item { padding: 3px 6px; }
-QFrame#Line { background: #eceef3; max-height: 1px; border: none; }
-QPushButton:default:disabled { background: #d9cffc; border-color: #d9cffc; color: #ffffff; }
-QPushButton:disabled { color: #9aa0ab; }
+QFrame#Line { background: @line2; max-height: 1px; border: none; }
+QPushButton:default:disabled { background: @accent-soft; border-color: @accent-soft; color: @on-accent; }
+QPushButton:disabled { color: @placeholder; }
 """
 
 
@@ -133,7 +135,7 @@ class AppointmentDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("AppointmentDialog")
         self.setWindowTitle("Appointment")
-        self.setStyleSheet(DIALOG_STYLE)
+        self.setStyleSheet(theme.stylesheet(text=DIALOG_STYLE))
         self.setMinimumWidth(580)
         self.sdesk = sdesk
         self.appointment_id = appointment_id
@@ -306,7 +308,7 @@ class NewAppointmentDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("NewAppointmentDialog")
         self.setWindowTitle("New appointment")
-        self.setStyleSheet(DIALOG_STYLE)
+        self.setStyleSheet(theme.stylesheet(text=DIALOG_STYLE))
         self.setMinimumWidth(520)
         self.sdesk, self.setup = sdesk, setup
         self.patient_id: str | None = None

@@ -45,6 +45,8 @@ class Loaded:
     schedule: Schedule
     day: date
     mode: str
+    #: the closed day asked for when the page opened on the next open day instead
+    closed_day: date | None = None
 
 
 class ScheduleDesk:
@@ -81,16 +83,20 @@ class ScheduleDesk:
 
     # --- reads ---------------------------------------------------------------------------------
 
-    def load(self, *, day: date, mode: str, on_success: Callable[[Loaded], None], on_failure: Failure = None) -> Op:
+    def load(self, *, day: date, mode: str, on_success: Callable[[Loaded], None], on_failure: Failure = None,
+             open_day: bool = False) -> Op:
+        """A page of the schedule; ``open_day``: ``day`` or, when the clinic is closed that day,
+        the next day it opens (Today on a Sunday shows Monday)."""
         service, actor = self.service, self.actor
 
         def work() -> Loaded:
             setup = service.setup(actor=actor)
+            shown = setup.first_open_day(day) if open_day else day
             if mode == "week":
-                schedule = service.week(actor=actor, day=day)
+                schedule = service.week(actor=actor, day=shown)
             else:
-                schedule = service.day(actor=actor, day=day)
-            return Loaded(setup, schedule, day, mode)
+                schedule = service.day(actor=actor, day=shown)
+            return Loaded(setup, schedule, shown, mode, day if shown != day else None)
 
         return self.ops.run_db(work, on_success=on_success, on_failure=on_failure, label="load schedule")
 

@@ -53,6 +53,9 @@ class Block:
     end: float
     held_start: float  # with the set-up buffer
     held_end: float  # with the clean-up buffer
+    #: lanes the block covers from its own: the free lanes to its right, while nothing of its
+    #: cluster sits in them at its time (a crowded week keeps words on the blocks it can)
+    span: int = 1
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,8 @@ class ScheduleLayout:
         self.focus_id = focus_id
         self.show_cancelled = show_cancelled
         self.day = day
-        self.days = [day - timedelta(days=day.weekday()) + timedelta(days=i) for i in range(7)] if mode == WEEK else [day]
         wanted = [e for e in entries if self._shown(e)]
+        self.days = self._days(day, wanted)
         self.entries: list[ScheduleEntry] = wanted
         self.columns: list[Column] = self._columns(wanted)
         self.blocks: list[Block] = self._blocks(wanted)
@@ -187,6 +190,16 @@ class ScheduleLayout:
             return (e.provider_id if self.group == BY_PROVIDER else e.room_id) == self.focus_id
         return True
 
+    def _days(self, day: date, entries: Sequence[ScheduleEntry]) -> list[date]:
+        """A day's page: the day. A week's: Monday to Sunday, less the days the clinic is closed
+        and nothing is booked (their room goes to the open days' appointments)."""
+        if self.mode != WEEK:
+            return [day]
+        week = [day - timedelta(days=day.weekday()) + timedelta(days=i) for i in range(7)]
+        booked = {e.start_at.astimezone(self.tz).date() for e in entries}
+        days = [d for d in week if d.weekday() in self.setup.open_weekdays or d in booked]
+        return days or week
+
     def _columns(self, entries: Sequence[ScheduleEntry]) -> list[Column]:
         if self.mode == WEEK:
             counts: dict[date, int] = {}
@@ -250,8 +263,12 @@ class ScheduleLayout:
                         lanes[lane] = end
                     placed.append((e, start, end, lane))
                 for e, start, end, lane in placed:
+                    span = 1
+                    while lane + span < len(lanes) and not any(
+                            other == lane + span and s < end and start < t for _e, s, t, other in placed):
+                        span += 1
                     blocks.append(Block(e, col, lane, len(lanes), start, end,
-                                        start - e.buffer_before_min, end + e.buffer_after_min))
+                                        start - e.buffer_before_min, end + e.buffer_after_min, span))
         blocks.sort(key=lambda b: (b.column, b.start, b.lane))
         return blocks
 
@@ -307,7 +324,7 @@ class Grid:
         x = self.x(block.column) + block.lane * lane_w + self.lane_gap
         top = self.y(block.start)
         height = max((block.end - block.start) * self.px_per_min - 2, 14.0)
-        return x, top + 1, max(lane_w - 2 * self.lane_gap, 6.0), height
+        return x, top + 1, max(lane_w * block.span - 2 * self.lane_gap, 6.0), height
 
 
 def _clusters(items: list[tuple[ScheduleEntry, float, float]]) -> Iterable[list[tuple[ScheduleEntry, float, float]]]:

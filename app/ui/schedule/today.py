@@ -22,6 +22,7 @@ from typing import Any
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QPainter, QPaintEvent, QPen, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.services.appointments import BookingConflict, Schedule, ScheduleEntry, ScheduleSetup, format_time
+from app.ui import theme
 from app.ui.errors import user_message
 from app.ui.operations import Op
 from app.ui.schedule.canvas import ScheduleCanvas
@@ -44,6 +46,7 @@ from app.ui.schedule.dialogs import AppointmentDialog, NewAppointmentDialog
 from app.ui.schedule.facade import REFRESH_ON, Loaded, ScheduleDesk
 from app.ui.schedule.layout import BY_PROVIDER, BY_ROOM, DAY, WEEK, ScheduleLayout, Target
 from app.ui.schedule.palette import palette_for
+from app.ui.text_fit import ElidedCombo
 
 log = logging.getLogger(__name__)
 
@@ -54,36 +57,38 @@ NOTICE_MS = {"ok": 6_000, "danger": 15_000, "info": 8_000}
 LEGEND = (("booked", "Booked"), ("confirmed", "Confirmed"), ("checked_in", "Checked in"),
           ("completed", "Completed"), ("no_show", "No-show"))
 
+#: the look of the toolbar, footer and notices; ``@tokens`` are the theme's colours (light or dark)
 STYLE = """
-#TodayToolbar { background: palette(base); border-bottom: 1px solid #e6e8ee; }
+#TodayToolbar { background: @surface; border-bottom: 1px solid @line; }
 #TodayTitle { font-size: 15pt; font-weight: 600; }
-#TodayChip { background: #efeafe; color: #5337c4; border-radius: 8px; padding: 2px 9px; font-size: 8.5pt;
+#TodayChip { background: @accent-soft; color: @accent-strong; border-radius: 8px; padding: 2px 9px; font-size: 8.5pt;
              font-weight: 600; }
-#TodayFooter { background: palette(base); border-top: 1px solid #e6e8ee; }
-#TodaySummary { color: #4b5263; }
-QToolButton#NavButton { border: 1px solid #d9dce4; border-radius: 8px; padding: 4px 8px; min-width: 18px;
-                        background: palette(base); font-size: 11pt; }
-QToolButton#NavButton:hover { background: #f6f4fe; }
+#TodayFooter { background: @surface; border-top: 1px solid @line; }
+#TodaySummary { color: @text2; }
+QToolButton#NavButton { border: 1px solid @field-line; border-radius: 8px; padding: 4px 8px; min-width: 18px;
+                        background: @surface; color: @text; font-size: 11pt; }
+QToolButton#NavButton:hover { background: @hover; }
 QPushButton#TodayButton { padding: 5px 14px; }
-QPushButton[segment] { border: 1px solid #d9dce4; padding: 5px 14px; background: palette(base); border-radius: 0; }
+QPushButton[segment] { border: 1px solid @field-line; padding: 5px 14px; background: @surface; color: @text;
+                       border-radius: 0; }
 QPushButton[segment="first"] { border-top-left-radius: 8px; border-bottom-left-radius: 8px; }
 QPushButton[segment="last"] { border-top-right-radius: 8px; border-bottom-right-radius: 8px; border-left: none; }
-QPushButton[segment]:checked { background: #efeafe; color: #3b2a8a; border-color: #c9bdf6; }
-QPushButton#NewButton { background: #6a4cdb; border: 1px solid #6a4cdb; color: #ffffff; font-weight: 600;
+QPushButton[segment]:checked { background: @accent-soft; color: @accent-text; border-color: @accent; }
+QPushButton#NewButton { background: @accent; border: 1px solid @accent; color: @on-accent; font-weight: 600;
                         padding: 6px 14px; border-radius: 8px; }
-QPushButton#NewButton:hover { background: #5a3dcc; }
-QPushButton#NewButton:disabled { background: #c9bdf6; border-color: #c9bdf6; }
-QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid #d9dce4; border-radius: 8px;
-                                            background: palette(base); }
+QPushButton#NewButton:hover { background: @accent-strong; }
+QPushButton#NewButton:disabled { background: @accent-soft; border-color: @accent-soft; }
+QComboBox#LocationBox, QComboBox#FocusBox { padding: 4px 10px; border: 1px solid @field-line; border-radius: 8px;
+                                            background: @surface; }
 #Notice { border-radius: 10px; }
-#Notice[tone="danger"] { background: #fef3f2; border: 1px solid #f5c2bd; border-left: 4px solid #d92d20; }
-#Notice[tone="ok"] { background: #ecf8f1; border: 1px solid #bfe5cf; border-left: 4px solid #16794c; }
-#Notice[tone="info"] { background: #f3f0fe; border: 1px solid #d9cffc; border-left: 4px solid #6a4cdb; }
+#Notice[tone="danger"] { background: @danger-soft; border: 1px solid @danger-line; border-left: 4px solid @danger; }
+#Notice[tone="ok"] { background: @ok-soft; border: 1px solid @ok-line; border-left: 4px solid @ok; }
+#Notice[tone="info"] { background: @accent-softer; border: 1px solid @accent-soft; border-left: 4px solid @accent; }
 #NoticeText { font-weight: 600; }
-#Notice[tone="danger"] #NoticeText { color: #912018; }
-#Notice[tone="ok"] #NoticeText { color: #0f5c39; }
-#Notice[tone="info"] #NoticeText { color: #3b2a8a; }
-QToolButton#NoticeClose { border: none; color: #6b7280; font-size: 12pt; padding: 0 4px; }
+#Notice[tone="danger"] #NoticeText { color: @danger-text; }
+#Notice[tone="ok"] #NoticeText { color: @ok; }
+#Notice[tone="info"] #NoticeText { color: @accent-text; }
+QToolButton#NoticeClose { border: none; color: @muted; font-size: 12pt; padding: 0 4px; }
 """
 
 
@@ -145,10 +150,12 @@ class TodayView(QWidget):
     def __init__(self, desk: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("TodayView")
-        self.setStyleSheet(STYLE)
+        self.setStyleSheet(theme.stylesheet(text=STYLE))
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.sdesk = ScheduleDesk(desk)
         self.day: date = self.sdesk.today()
+        #: the next load shows ``day`` or, the clinic being closed that day, the next open day
+        self._open_day = True
         self.mode = DAY
         self.group = BY_PROVIDER
         self.location_id: str | None = None
@@ -194,10 +201,15 @@ class TodayView(QWidget):
     # --- chrome -------------------------------------------------------------------------------
 
     def _toolbar(self) -> QWidget:
+        """Where and what (the day, the title) on the left, how (day or week, providers or rooms,
+        the location, one person's week) and "New appointment" on the right: one row when it
+        fits, else the right-hand part on a second row (a laptop's week)."""
         bar = QFrame()
         bar.setObjectName("TodayToolbar")
-        line = QHBoxLayout(bar)
-        line.setContentsMargins(20, 12, 20, 12)
+        self.toolbar_rows = QBoxLayout(QBoxLayout.Direction.LeftToRight, bar)
+        self.toolbar_rows.setContentsMargins(20, 12, 20, 12)
+        self.toolbar_rows.setSpacing(8)
+        line = QHBoxLayout()
         line.setSpacing(8)
         self.prev_button = self._nav("\u2039", "Previous day (Left)", self.previous)
         self.next_button = self._nav("\u203a", "Next day (Right)", self.next)
@@ -207,7 +219,6 @@ class TodayView(QWidget):
         self.today_button.clicked.connect(self.go_today)
         self.title = QLabel()
         self.title.setObjectName("TodayTitle")
-        self.title.setMinimumWidth(100)  # below COMPACT_WIDTH the date is written short anyway
         self.today_chip = QLabel("Today")
         self.today_chip.setObjectName("TodayChip")
         line.addWidget(self.prev_button)
@@ -217,6 +228,9 @@ class TodayView(QWidget):
         line.addWidget(self.title)
         line.addWidget(self.today_chip)
         line.addStretch(1)
+        self.toolbar_rows.addLayout(line, 1)
+        line = QHBoxLayout()
+        line.setSpacing(8)
         self.day_button, self.week_button = self._segments(
             [("Day", "One day (D)"), ("Week", "Monday to Sunday (W)")], self.set_mode, [DAY, WEEK], line)
         line.addSpacing(6)
@@ -224,7 +238,7 @@ class TodayView(QWidget):
             [("Providers", "A column per provider (R)"), ("Rooms", "A column per room (R)")], self.set_group,
             [BY_PROVIDER, BY_ROOM], line)
         line.addSpacing(6)
-        self.location_box = QComboBox()
+        self.location_box = ElidedCombo()
         self.location_box.setObjectName("LocationBox")
         self.location_box.addItem("All locations", None)
         self.location_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -232,22 +246,34 @@ class TodayView(QWidget):
         self.location_box.currentIndexChanged.connect(
             lambda _i: self.set_location(self.location_box.currentData()))
         line.addWidget(self.location_box)
-        self.focus_box = QComboBox()
+        self.focus_box = ElidedCombo()
         self.focus_box.setObjectName("FocusBox")
         self.focus_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.focus_box.setMinimumContentsLength(14)
         self.focus_box.currentIndexChanged.connect(lambda _i: self._focus_changed())
         self.focus_box.hide()
         line.addWidget(self.focus_box)
+        line.addStretch(1)
         line.addSpacing(6)
         self.new_button = QPushButton("New appointment")
         self.new_button.setObjectName("NewButton")
-        self.new_button.setMinimumWidth(64)
         self.new_button.setToolTip("Book a client (N)")
         self.new_button.setEnabled(self.sdesk.can_book)
         self.new_button.clicked.connect(lambda: self.new_appointment(None))
         line.addWidget(self.new_button)
+        self.toolbar_rows.addLayout(line)
         return bar
+
+    def _arrange_toolbar(self) -> None:
+        """One row if everything fits in it at its full size, else two."""
+        rows = self.toolbar_rows
+        left, right = rows.itemAt(0).layout(), rows.itemAt(1).layout()
+        margins = rows.contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        one_row = left.sizeHint().width() + rows.spacing() + right.sizeHint().width() <= room
+        wanted = QBoxLayout.Direction.LeftToRight if one_row else QBoxLayout.Direction.TopToBottom
+        if rows.direction() != wanted:
+            rows.setDirection(wanted)
 
     def _nav(self, text: str, tip: str, slot: Any) -> QToolButton:
         button = QToolButton()
@@ -338,7 +364,13 @@ class TodayView(QWidget):
             self.refresh()
 
     def go_today(self) -> None:
-        self.go_to(self.sdesk.today())
+        """Today, or the next day the clinic opens when it is closed today."""
+        today = self.sdesk.today()
+        if self.setup is not None and self.day == self.setup.first_open_day(today):
+            return
+        self.day = today
+        self._open_day = True
+        self.refresh()
 
     def previous(self) -> None:
         self.go_to(self.day - timedelta(days=7 if self.mode == WEEK else 1))
@@ -388,6 +420,7 @@ class TodayView(QWidget):
 
     def _fill_focus(self) -> None:
         self.focus_box.setVisible(self.mode == WEEK)
+        self._arrange_toolbar()
         setup = self.setup
         self.focus_box.blockSignals(True)
         self.focus_box.clear()
@@ -422,7 +455,8 @@ class TodayView(QWidget):
         generation = self._generation
         self.loading = True
         self._update_title()
-        self._op = self.sdesk.load(day=self.day, mode=self.mode,
+        open_day, self._open_day = self._open_day, False
+        self._op = self.sdesk.load(day=self.day, mode=self.mode, open_day=open_day,
                                    on_success=lambda loaded: self._loaded(generation, loaded),
                                    on_failure=lambda exc: self._load_failed(generation, exc))
 
@@ -481,18 +515,23 @@ class TodayView(QWidget):
             start = self.day - timedelta(days=self.day.weekday())
             end = start + timedelta(days=6)
             same_month = start.month == end.month
-            self.title.setText(f"{start:%b} {start.day} \u2013 {'' if same_month else f'{end:%b} '}{end.day}, {end.year}")
+            year = "" if end.year == today.year == start.year else f", {end.year}"
+            self.title.setText(f"{start:%b} {start.day} \u2013 {'' if same_month else f'{end:%b} '}{end.day}{year}")
             self.today_chip.setVisible(start <= today <= end)
             self.today_chip.setText("This week")
         else:
             weekday, month = ("%a", "%b") if self._compact else ("%A", "%B")
             self.title.setText(f"{self.day.strftime(weekday)}, {self.day.strftime(month)} {self.day.day}"
                                + (f", {self.day.year}" if self.day.year != today.year else ""))
-            self.today_chip.setVisible(self.day == today)
-            self.today_chip.setText("Today")
-        # short words fit whole; the long ones may be clipped until the window turns compact
-        self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4
-                                   if self._compact else 100)
+            closed_today = self.setup is not None and today.weekday() not in self.setup.open_weekdays
+            next_open = closed_today and self.setup is not None and self.day == self.setup.first_open_day(today)
+            self.today_chip.setVisible(self.day == today or next_open)
+            self.today_chip.setText("Next open day" if next_open else "Today")
+            self.today_chip.setToolTip(f"The clinic is closed today ({today:%A}); this is the next day it opens."
+                                       if next_open else "")
+        # the title is never cut (or covered by the chip): the toolbar takes a second row instead
+        self.title.setMinimumWidth(self.title.fontMetrics().horizontalAdvance(self.title.text()) + 4)
+        self._arrange_toolbar()
         unit = "week" if self.mode == WEEK else "day"
         self.prev_button.setToolTip(f"Previous {unit} (Left)")
         self.next_button.setToolTip(f"Next {unit} (Right)")
@@ -660,6 +699,7 @@ class TodayView(QWidget):
             self.new_button.setText("New" if compact else "New appointment")
             self.legend.setVisible(not compact)
             self._update_title()
+        self._arrange_toolbar()
         if self.notice.isVisible():
             self._place_notice()
 

@@ -13,6 +13,7 @@ from app.ui import theme
 from app.ui.desk import Desk
 from app.ui.main_window import MainWindow
 from app.ui.operations import Operations
+from app.ui.screen_catalog import Stage, demo_stage
 from tests.app.ui._clinic import ClinicHome, build_clinic
 
 
@@ -52,3 +53,16 @@ def window(qtbot, desk: Desk) -> MainWindow:
     qtbot.waitExposed(win)
     qtbot.waitUntil(lambda: win.summary is not None)
     return win
+
+
+@pytest.fixture(scope="module")
+def catalog_stage(qapp, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stage]:
+    """The screen catalog's stage: the main window on a demo clinic (150 clients, or the test
+    module's ``CATALOG_PATIENTS``) at the catalog's fixed moment, the demo owner signed in; one
+    per test module."""
+    theme.apply_theme(qapp)
+    root = tmp_path_factory.mktemp("catalog")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GLOWDESK_KEY_FILE", str(root / "glowdesk.key"))
+        with demo_stage(root / "home", patients=getattr(request.module, "CATALOG_PATIENTS", 150)) as stage:
+            yield stage

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
-from app.db.models import Activity, Lead, Patient
+from app.db.models import Activity, Lead, Message, Patient
 from app.db.store import open_store
 from app.repositories.uow import system_actor, unit_of_work
 from app.services.demo import generate_demo
@@ -249,11 +249,37 @@ def test_the_timeline_filters_by_type(qtbot, ops_desk):
     qtbot.waitUntil(lambda: not panel.loading and panel.kind == "leads")
     leads = panel.model.items()
     assert leads and {i.kind for i in leads} == {"leads"} and len(leads) < everything
-    qtbot.mouseClick(panel.buttons["messages"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not panel.loading and panel.kind == "messages")
-    assert panel.model.rowCount() == 0 and "The whole thread is on the Messages tab" in panel.empty.text()
     qtbot.mouseClick(panel.buttons[None], Qt.MouseButton.LeftButton)
     assert panel.model.rowCount() == everything
+
+
+def test_the_timeline_messages_filter_lists_the_thread(qtbot, ops_desk):
+    """The Messages filter shows the client's texts (who wrote, what, when), as many as the
+    thread holds; "All" has them among the rest."""
+    with unit_of_work(ops_desk.workspace.store, system_actor(ops_desk.workspace.store)) as ctx:
+        pid, count = ctx.session.execute(
+            sa.select(Message.patient_id, sa.func.count()).where(Message.patient_id.is_not(None))
+            .group_by(Message.patient_id).order_by(sa.func.count().desc()).limit(1)).one()
+        bodies = [m.body for m in ctx.session.execute(sa.select(Message).where(Message.patient_id == pid))
+                  .scalars()]
+    win = owner_window(qtbot, ops_desk)
+    win.open_patient(pid)
+    qtbot.waitUntil(lambda: win.detail.client is not None)
+    panel = win.detail.tabs.timeline
+    assert panel.buttons["messages"].text() == f"Messages  {count}"
+    qtbot.mouseClick(panel.buttons["messages"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.loading and panel.kind == "messages")
+    items = panel.model.items()
+    assert len(items) == count > 0 and panel.empty.isHidden()
+    assert {i.kind for i in items} == {"messages"}
+    assert {i.title for i in items} <= {"Text from the client", "Text sent", "Automatic text sent",
+                                        "Instagram message from the client", "Instagram message sent"}
+    texts = sorted(" ".join(b.split()) for b in bodies)  # the whole text, or its beginning and "…"
+    assert all(t == i.detail or (i.detail.endswith("\u2026") and t.startswith(i.detail[:-1]))
+               for t, i in zip(texts, sorted(items, key=lambda i: i.detail), strict=True))
+    assert [i.occurred_at for i in items] == sorted((i.occurred_at for i in items), reverse=True)
+    qtbot.mouseClick(panel.buttons[None], Qt.MouseButton.LeftButton)
+    assert {i.id for i in items} <= {i.id for i in panel.model.items()}
 
 
 # --- leads -------------------------------------------------------------------------------------

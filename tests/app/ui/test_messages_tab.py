@@ -26,6 +26,7 @@ from app.ui.models.thread_model import STATE_ROLE, WAITING_OFFLINE
 from app.ui.operations import Operations
 from core.ids import new_id
 from core.sync import Change
+from core.templates import render_template
 from tests.app.ui.test_desk_screens import DESK, DESK_PIN, OWNER, OWNER_PIN, make_window, sign_in
 
 
@@ -101,16 +102,22 @@ def server_message(desk: Desk, patient_id: str, **fields: Any) -> Change:
                   data=data, created_hlc=hlc)
 
 
+def front_desk_thread(qtbot, desk: Desk) -> tuple[Any, str, str]:
+    """(Messages panel, client id, first name): the front desk signed in, a client who can be
+    texted and has an appointment coming, their Messages tab open."""
+    win = make_window(qtbot, desk)
+    sign_in(qtbot, win, DESK, DESK_PIN)
+    qtbot.waitUntil(lambda: not win.locked)
+    pid, first = texting_client(desk)
+    return open_messages(qtbot, win, pid), pid, first
+
+
 def states(panel: Any) -> list[str]:
     return [str(panel.model.index(r).data(STATE_ROLE) or "") for r in range(panel.model.rowCount())]
 
 
 def test_compose_from_a_template_previews_what_the_client_gets_with_its_counts(qtbot, ops_desk: Desk) -> None:
-    win = make_window(qtbot, ops_desk)
-    sign_in(qtbot, win, DESK, DESK_PIN)
-    qtbot.waitUntil(lambda: not win.locked)
-    pid, first = texting_client(ops_desk)
-    panel = open_messages(qtbot, win, pid)
+    panel, _pid, first = front_desk_thread(qtbot, ops_desk)
     compose = panel.compose
     assert compose.send_button.isEnabled() is False  # nothing written yet
     names = [compose.templates.itemText(i) for i in range(compose.templates.count())]
@@ -118,10 +125,11 @@ def test_compose_from_a_template_previews_what_the_client_gets_with_its_counts(q
     compose.templates.setFocus()
     while compose.templates.currentText() != "Appointment reminder":
         qtbot.keyClick(compose.templates, Qt.Key.Key_Down)  # a person arrowing through the picker
-    assert "{{ first_name }}" in compose.text.toPlainText()
-    preview = compose.preview.text()
-    assert preview.startswith(f"Sends: Hi {first}, this is Lumière Aesthetics: a reminder of your ")
-    assert " on " in preview and " at " in preview and "{{" not in preview  # the next appointment filled in
+    # the box holds the words the client will get, filled in for them: no template code
+    text = compose.text.toPlainText()
+    assert text.startswith(f"Hi {first}, this is Lumière Aesthetics: a reminder of your ")
+    assert " on " in text and " at " in text and "{{" not in text and "{%" not in text
+    assert compose.preview.isHidden()  # nothing left to fill in: what is in the box goes out
     assert compose.count.text().endswith("GSM-7") and "segment" in compose.count.text()
     assert compose.send_button.isEnabled()
     # an emoji switches the text to UCS-2 and the counter says so, with the character that did it
@@ -135,6 +143,40 @@ def test_compose_from_a_template_previews_what_the_client_gets_with_its_counts(q
     assert "cannot read attributes" in compose.problem.text() and not compose.send_button.isEnabled()
     # marketing is for owners and managers: the front desk cannot pick it
     assert not compose.purpose.model().item(1).isEnabled()
+
+
+def test_inserting_a_template_shows_the_text_that_will_be_sent_and_keeps_the_template(qtbot, ops_desk: Desk) -> None:
+    """Staff see (and may edit) the words that go out, never template code; the message still
+    says which template it came from."""
+    panel, pid, first = front_desk_thread(qtbot, ops_desk)
+    compose = panel.compose
+    template = next(t for t in panel.thread.templates if t.name == "Appointment reminder")
+    assert "{{ first_name }}" in template.body and "{% if provider %}" in template.body
+    compose.templates.setCurrentIndex(compose.templates.findData(template.id))
+    compose.templates.activated.emit(compose.templates.currentIndex())
+    shown = compose.text.toPlainText()
+    assert shown == render_template(template.body, panel.thread.variables).text
+    assert shown.startswith(f"Hi {first}, this is ") and "{" not in shown and "%" not in shown
+    assert compose.preview.isHidden() and compose.problem.isHidden()
+    qtbot.keyClicks(compose.text, " See you soon!")  # the cursor waits at the end of the text
+    qtbot.mouseClick(compose.send_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: compose.text.toPlainText() == "")
+    sent = query(ops_desk, lambda s: s.execute(sa.select(Message).where(Message.patient_id == pid)
+                                                .order_by(Message.occurred_at.desc()).limit(1)).scalar_one())
+    assert sent.body == shown + " See you soon!" and sent.template_id == template.id
+
+
+def test_a_template_value_this_client_lacks_is_pointed_out_after_inserting(qtbot, ops_desk: Desk) -> None:
+    panel, _pid, _first = front_desk_thread(qtbot, ops_desk)
+    compose = panel.compose
+    index = compose.templates.findText("Deposit link")
+    compose.templates.setCurrentIndex(index)
+    compose.templates.activated.emit(index)
+    assert "deposit_link" not in compose.text.toPlainText() and "{%" not in compose.text.toPlainText()
+    assert compose.problem.isVisible() and "{{ deposit_link }}" in compose.problem.text()
+    assert compose.send_button.isEnabled()  # a warning, not a refusal
+    compose.text.clear()  # emptied: no longer from a template, nothing to warn about
+    assert compose.problem.isHidden()
 
 
 def test_a_text_sent_offline_waits_in_the_outbox_and_says_so(qtbot, ops_desk: Desk) -> None:

@@ -83,6 +83,31 @@ def test_overlapping_blocks_share_lanes_and_the_rest_keep_the_full_width():
     assert d.lanes == 1
 
 
+def test_a_block_spreads_into_the_free_lanes_beside_it():
+    """Three at 10:00 make three lanes; at 11:00 only one is booked: it takes the whole width
+    (a crowded week keeps its words)."""
+    entries = [entry("a", local(DAY, 10), 90), entry("b", local(DAY, 10), 45, provider="p-priya"),
+               entry("c", local(DAY, 10), 30, provider="p-gone"), entry("d", local(DAY, 10, 45), 30, provider="p-priya")]
+    layout = ScheduleLayout(SETUP, entries, day=DAY, mode=WEEK)
+    a, b, c, d = (layout.block(x) for x in "abcd")
+    assert (a.lane, b.lane, c.lane, d.lane) == (0, 1, 2, 1) and a.lanes == 3
+    assert (a.span, b.span, c.span) == (1, 1, 1)
+    assert d.span == 2  # 10:45 to 11:15: lane 2 is free again after 10:30
+    grid = Grid(gutter=64, header=56, col_width=150, px_per_min=1.0, first_minute=540, columns=7)
+    assert grid.block_rect(d)[2] == pytest.approx(100 - 2 * grid.lane_gap)
+
+
+def test_a_week_leaves_out_the_days_the_clinic_is_closed_unless_something_is_booked():
+    monday_to_saturday = replace(SETUP, open_weekdays=frozenset(range(6)))
+    week = ScheduleLayout(monday_to_saturday, [entry("a", local(DAY, 10))], day=DAY, mode=WEEK)
+    assert [c.day.weekday() for c in week.columns] == [0, 1, 2, 3, 4, 5]
+    sunday = DAY + timedelta(days=6 - DAY.weekday())
+    booked = ScheduleLayout(monday_to_saturday, [entry("a", local(sunday, 10))], day=DAY, mode=WEEK)
+    assert [c.day.weekday() for c in booked.columns] == [0, 1, 2, 3, 4, 5, 6]
+    assert booked.block("a").column == 6
+    assert monday_to_saturday.first_open_day(sunday) == sunday + timedelta(days=1)
+
+
 def test_rooms_by_location_and_a_column_for_bookings_without_a_room():
     entries = [entry("a", local(DAY, 10)), entry("b", local(DAY, 10), room=None, location=None)]
     layout = ScheduleLayout(SETUP, entries, day=DAY, group=BY_ROOM)

@@ -316,8 +316,9 @@ def test_the_week_has_a_column_a_day_and_can_show_one_provider(qtbot, view):
     qtbot.mouseClick(view.week_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not view.loading and view.layout_model.mode == WEEK, timeout=10_000)
     layout = view.layout_model
-    assert [c.title for c in layout.columns] == ["Mon 16", "Tue 17", "Wed 18", "Thu 19", "Fri 20", "Sat 21", "Sun 22"]
-    assert view.title.text() == "Nov 16 \u2013 22, 2026"
+    # Sunday: the clinic is closed and nothing is booked: its room goes to the open days
+    assert [c.title for c in layout.columns] == ["Mon 16", "Tue 17", "Wed 18", "Thu 19", "Fri 20", "Sat 21"]
+    assert view.title.text() == "Nov 16 \u2013 22"  # this year's week, like this year's day, without the year
     week = [e for e in stage.db(lambda: stage.service.week(actor=stage.actor, day=THURSDAY)).entries
             if e.status not in ("cancelled", "late_cancelled")]
     assert {b.entry.id for b in layout.blocks} == {e.id for e in week}
@@ -404,5 +405,39 @@ def test_a_role_that_cannot_book_can_still_look(qtbot, demo_home):
         qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=start + QPoint(0, 40))
         assert "not change it" in wait_notice(qtbot, view, "schedule")
         view.close()
+    finally:
+        assert desk.ops.shutdown(final=desk.workspace.close)
+
+
+# --- a closed day ----------------------------------------------------------------------------------
+
+
+def test_today_on_a_day_the_clinic_is_closed_opens_on_the_next_open_day(qtbot, demo_home):
+    """The demo clinic opens Monday to Saturday: on Sunday, Today shows Monday and says why."""
+    from core.clock import FixedClock
+
+    desk = make_desk(demo_home)
+    clock = desk.workspace.store.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(at(SUNDAY, 16, 45))
+    try:
+        view = open_today(qtbot, desk)
+        monday = SUNDAY + timedelta(days=1)
+        assert view.layout_model.day == monday and view.day == monday
+        assert view.title.text() == "Monday, November 23"
+        assert view.today_chip.isVisible() and view.today_chip.text() == "Next open day"
+        assert "closed today (Sunday)" in view.today_chip.toolTip()
+        qtbot.keyClick(view.canvas, Qt.Key.Key_Left)  # Sunday itself is one step back
+        qtbot.waitUntil(lambda: not view.loading and view.layout_model.day == SUNDAY, timeout=10_000)
+        assert view.title.text() == "Sunday, November 22" and view.today_chip.text() == "Today"
+        qtbot.mouseClick(view.today_button, Qt.MouseButton.LeftButton)  # Today: the next open day again
+        qtbot.waitUntil(lambda: not view.loading and view.layout_model.day == monday, timeout=10_000)
+        assert view.today_chip.text() == "Next open day"
+        clock.set(at(monday, 8, 0))  # on an open day, Today is today
+        view.go_to(THURSDAY)
+        qtbot.waitUntil(lambda: not view.loading and view.layout_model.day == THURSDAY, timeout=10_000)
+        qtbot.keyClick(view.canvas, Qt.Key.Key_T)
+        qtbot.waitUntil(lambda: not view.loading and view.layout_model.day == monday, timeout=10_000)
+        assert view.today_chip.text() == "Today"
     finally:
         assert desk.ops.shutdown(final=desk.workspace.close)
